@@ -1,0 +1,22 @@
+import { Command } from 'commander';
+import { EXIT_FAILED } from '../lib/errors.ts';
+import { registerSecrets } from './secrets.ts';
+import { registerSynth } from './synth.ts';
+
+const program = new Command()
+  .name('academy')
+  .description('The Smart Academy platform: one site config, rendered, checked and operated.')
+  .option('-c, --config <file>', 'site configuration module', 'academy.config.ts')
+  .showHelpAfterError();
+
+registerSynth(program);
+registerSecrets(program);
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  const err = error as Error & { exitCode?: number };
+  process.stderr.write(`academy: ${err.message}\n`);
+  process.exitCode = err.exitCode ?? EXIT_FAILED;
+  if (err.exitCode === undefined && process.env.ACADEMY_DEBUG) process.stderr.write(`${err.stack}\n`);
+}
