@@ -12,8 +12,12 @@ const program = new Command()
 registerSynth(program);
 registerSecrets(program);
 
+// bin/academy passes our arguments after a `--` that keeps them away from Node's own option parser.
+const argv =
+  process.argv[2] === '--' ? [...process.argv.slice(0, 2), ...process.argv.slice(3)] : process.argv;
+
 try {
-  await program.parseAsync();
+  await program.parseAsync(argv);
 } catch (error) {
   const err = error as Error & { exitCode?: number };
   process.stderr.write(`academy: ${err.message}\n`);

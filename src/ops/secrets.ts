@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import type { Secret, SecretSource } from '../model/secrets.ts';
+
+export interface EnvFilePlan {
+  /** The env file's new content: the old lines untouched, missing names appended. */
+  content: string;
+  created: string[];
+  /** Names the operator must fill in (provided secrets still empty). */
+  needValue: string[];
+}
+
+/** Parses KEY=VALUE lines (comments and blanks ignored); the last assignment wins, as in Compose. */
+export function parseEnvFile(text: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(line);
+    if (match) values.set(match[1] as string, (match[2] as string).trim().replace(/^(['"])(.*)\1$/, '$2'));
+  }
+  return values;
+}
+
+export function generateSecret(
+  source: SecretSource,
+  random: (bytes: number) => Buffer = randomBytes,
+): string {
+  switch (source.kind) {
+    case 'random':
+      return random(source.bytes).toString(source.encoding);
+    case 'prefixed-hex':
+      return `${source.prefix}${random(source.bytes).toString('hex')}`;
+    case 'provided':
+      return '';
+  }
+}
+
+/**
+ * Plans the env file: every secret that has no line yet gets one, random where it can be generated,
+ * empty where only the operator knows the value. Existing values are never changed.
+ */
+export function planEnvFile(
+  existing: string,
+  secrets: readonly Secret[],
+  random?: (bytes: number) => Buffer,
+): EnvFilePlan {
+  const values = parseEnvFile(existing);
+  const created: string[] = [];
+  const lines: string[] = [];
+  for (const secret of secrets) {
+    if (values.has(secret.name)) continue;
+    const value = generateSecret(secret.source, random);
+    lines.push(`# ${secret.purpose}${secret.source.kind === 'provided' ? ' (set by the operator)' : ''}`);
+    lines.push(`${secret.name}=${value}`);
+    values.set(secret.name, value);
+    created.push(secret.name);
+  }
+  const needValue = secrets
+    .filter((s) => s.source.kind === 'provided' && !values.get(s.name))
+    .map((s) => s.name);
+  const head = existing === '' || existing.endsWith('\n') ? existing : `${existing}\n`;
+  return { content: lines.length ? `${head}${lines.join('\n')}\n` : existing, created, needValue };
+}
