@@ -39,6 +39,13 @@ export default defineConfig({
     redis: { cpus: 1, memory: '12.5%', reserveCpus: 0.25, reserveMemory: '1.5625%' },
     objectStore: { cpus: 1, memory: '6.25%', reserveCpus: 0.25, reserveMemory: '1.5625%' },
     gibbon: { cpus: 1, memory: '6.25%', reserveCpus: 0.25, reserveMemory: '1.5625%' },
+    prometheus: { cpus: 1, memory: '1GiB', reserveCpus: 0.25, reserveMemory: '256MiB' },
+    alertmanager: { cpus: 0.25, memory: '128MiB', reserveCpus: 0.05, reserveMemory: '32MiB' },
+    grafana: { cpus: 0.5, memory: '512MiB', reserveCpus: 0.1, reserveMemory: '128MiB' },
+    loki: { cpus: 1, memory: '1GiB', reserveCpus: 0.25, reserveMemory: '256MiB' },
+    alloy: { cpus: 0.5, memory: '256MiB', reserveCpus: 0.1, reserveMemory: '64MiB' },
+    cadvisor: { cpus: 0.5, memory: '256MiB', reserveCpus: 0.1, reserveMemory: '64MiB' },
+    exporter: { cpus: 0.25, memory: '128MiB', reserveCpus: 0.05, reserveMemory: '32MiB' }, // each exporter
   },
   // Every image pinned by version. Application images take APP_VERSION at deploy time.
   images: {

@@ -129,6 +129,14 @@ export const siteConfigSchema = z.strictObject({
       redis: resources(1, '12.5%', 0.25, '1.5625%').prefault({}),
       objectStore: resources(1, '6.25%', 0.25, '1.5625%').prefault({}),
       gibbon: resources(1, '6.25%', 0.25, '1.5625%').prefault({}),
+      prometheus: resources(1, '1GiB', 0.25, '256MiB').prefault({}),
+      alertmanager: resources(0.25, '128MiB', 0.05, '32MiB').prefault({}),
+      grafana: resources(0.5, '512MiB', 0.1, '128MiB').prefault({}),
+      loki: resources(1, '1GiB', 0.25, '256MiB').prefault({}),
+      alloy: resources(0.5, '256MiB', 0.1, '64MiB').prefault({}),
+      cadvisor: resources(0.5, '256MiB', 0.1, '64MiB').prefault({}),
+      /** Each exporter (node, PostgreSQL, MySQL, Redis, nginx, blackbox). */
+      exporter: resources(0.25, '128MiB', 0.05, '32MiB').prefault({}),
     })
     .prefault({}),
   /** Every image pinned by explicit version. Application images take the release tag at deploy time. */

@@ -147,7 +147,13 @@ function buildPostgres(core: CoreModel): PostgresDataModel {
   };
   const subnet = core.networks.database.subnet;
   const hba: HbaRule[] = [
-    { type: 'local', database: 'all', user: 'all', method: 'scram-sha-256', comment: 'Unix socket inside the container' },
+    {
+      type: 'local',
+      database: 'all',
+      user: 'all',
+      method: 'scram-sha-256',
+      comment: 'Unix socket inside the container',
+    },
     {
       type: 'local',
       database: 'replication',
@@ -155,8 +161,22 @@ function buildPostgres(core: CoreModel): PostgresDataModel {
       method: 'scram-sha-256',
       comment: 'pg_basebackup inside the container ("all" does not match replication)',
     },
-    { type: 'host', database: 'all', user: 'all', address: '127.0.0.1/32', method: 'scram-sha-256', comment: 'loopback' },
-    { type: 'host', database: 'all', user: 'all', address: '::1/128', method: 'scram-sha-256', comment: 'loopback' },
+    {
+      type: 'host',
+      database: 'all',
+      user: 'all',
+      address: '127.0.0.1/32',
+      method: 'scram-sha-256',
+      comment: 'loopback',
+    },
+    {
+      type: 'host',
+      database: 'all',
+      user: 'all',
+      address: '::1/128',
+      method: 'scram-sha-256',
+      comment: 'loopback',
+    },
     {
       type: 'host',
       database: 'all',
@@ -177,7 +197,11 @@ function buildPostgres(core: CoreModel): PostgresDataModel {
   return {
     image: config.images.postgres,
     command: ['postgres', '-c', `config_file=${container.configFile}`],
-    environment: { POSTGRES_USER: config.postgres.user, POSTGRES_DB: config.postgres.database, PGDATA: container.dataDir },
+    environment: {
+      POSTGRES_USER: config.postgres.user,
+      POSTGRES_DB: config.postgres.database,
+      PGDATA: container.dataDir,
+    },
     secretEnv: ['POSTGRES_PASSWORD', 'ANALYTICS_PASSWORD'],
     // -h 127.0.0.1: during first initialisation the entrypoint runs a temporary server on the Unix socket
     // only; checking over TCP keeps the service unhealthy until the real server is up.
@@ -224,10 +248,17 @@ function buildMysql(core: CoreModel): MysqlDataModel {
   return {
     image: config.images.mysql,
     command: null,
-    environment: { MYSQL_DATABASE: config.mysql.database, MYSQL_USER: config.mysql.user, TZ: config.timezone },
+    environment: {
+      MYSQL_DATABASE: config.mysql.database,
+      MYSQL_USER: config.mysql.user,
+      TZ: config.timezone,
+    },
     secretEnv: ['MYSQL_ROOT_PASSWORD', 'MYSQL_PASSWORD'],
     // The entrypoint's temporary server runs with --skip-networking, so TCP ping waits for the real one.
-    healthcheck: ['CMD-SHELL', 'MYSQL_PWD="$$MYSQL_ROOT_PASSWORD" mysqladmin ping -h 127.0.0.1 -uroot --silent'],
+    healthcheck: [
+      'CMD-SHELL',
+      'MYSQL_PWD="$$MYSQL_ROOT_PASSWORD" mysqladmin ping -h 127.0.0.1 -uroot --silent',
+    ],
     configMounts: [{ source: files.conf, target: container.configFile }],
     dataMounts: [{ host: `${core.paths.data}/mysql`, container: container.dataDir, uid: MYSQL_UID }],
     files,

@@ -1,4 +1,7 @@
-import { APP_ROLES, type AppRole, type CoreModel, type NetworkKey } from './core.ts';
+import { appAlias } from './apps.ts';
+import type { Mount, ServiceSpec } from './compose.ts';
+import { APP_ROLES, type AppRole, type CoreModel, type NetworkKey, type ResourceKey } from './core.ts';
+import { requiredVar } from './env-vars.ts';
 
 // The monitoring stack derived from the core: scrape jobs, alert rules (with the metrics each one reads
 // and the job that produces them), the containers of the monitoring project with their ports, commands,
@@ -79,7 +82,8 @@ export interface MonitoringService {
   networks: NetworkKey[];
   networkMode?: 'host';
   pid?: 'host';
-  privileged?: boolean;
+  /** Only where the container cannot work otherwise. */
+  privileged?: { reason: string };
   devices?: string[];
   extraHosts: string[];
   /** Port the process listens on (on `dockerHostIp` for host-network containers). */
@@ -188,6 +192,8 @@ export interface MonitoringModel {
   ruleGroup: string;
   /** metric name -> jobs that produce it (`up` is produced by Prometheus for every job). */
   metricJobs: Record<string, string[]>;
+  /** Host log directories Alloy ships to Loki (mounted at the same path in the Alloy container). */
+  hostLogs: { dir: string; glob: string; job: string }[];
   /** Containers whose name starts with this are the platform's (cAdvisor's `name` label). */
   containerPrefix: string;
   grafana: {
@@ -202,6 +208,8 @@ export interface MonitoringModel {
 
 const NOBODY = 65534;
 const GRAFANA_UID = 472;
+/** Garage's admin API (/metrics, /health); equal to the object store model's adminPort (a unit test checks). */
+export const OBJECT_STORE_ADMIN_PORT = 3903;
 
 /** Major.minor.patch of an image tag such as `grafana/loki:3.7.8` or `prom/prometheus:v3.5.0`. */
 export function imageVersion(image: string): [number, number, number] | undefined {
@@ -301,24 +309,70 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
 
   const secret = (service: string, file: string, env: string, uid: number): SecretFile => {
     const name = `${service}_${file}`.replace(/-/g, '_');
-    return { name, env, hostPath: `${core.paths.secretsDir}/${name}`, containerPath: `/run/secrets/${name}`, uid };
+    return {
+      name,
+      env,
+      hostPath: `${core.paths.secretsDir}/${name}`,
+      containerPath: `/run/secrets/${name}`,
+      uid,
+    };
   };
-  const objectStoreToken = secret('prometheus', 'object-store-metrics-token', 'OBJECT_STORE_METRICS_TOKEN', NOBODY);
+  const objectStoreToken = secret(
+    'prometheus',
+    'object-store-metrics-token',
+    'OBJECT_STORE_METRICS_TOKEN',
+    NOBODY,
+  );
   const smtpPassword = secret('alertmanager', 'smtp-password', 'SENDGRID_API_KEY', NOBODY);
   const slackWebhook = config.alerts.slack.enabled
     ? secret('alertmanager', 'slack-webhook-url', 'SLACK_WEBHOOK_URL', NOBODY)
     : undefined;
   const grafanaAdminPassword = secret('grafana', 'admin-password', 'GRAFANA_ADMIN_PASSWORD', GRAFANA_UID);
 
+  const hostLogs = [
+    { dir: '/var/log/nginx', glob: '*.log', job: 'nginx' },
+    { dir: core.paths.logs, glob: '*.log', job: core.name },
+  ];
+
   const probes = [`https://${core.domains.root}/`, `https://${core.domains.api}${core.apps.api.healthPath}`];
 
   const single = (target: string): TargetGroup[] => [{ targets: [target], labels: {} }];
   const jobs: ScrapeJob[] = [
-    { name: jobNames.prometheus, groups: single(`localhost:${addresses.prometheus.port}`), metricsPath: '/metrics', scheme: 'http', via: 'monitoring' },
-    { name: jobNames.alertmanager, groups: single(at(addresses.alertmanager)), metricsPath: '/metrics', scheme: 'http', via: 'monitoring' },
-    { name: jobNames.grafana, groups: single(at(addresses.grafana)), metricsPath: '/metrics', scheme: 'http', via: 'monitoring' },
-    { name: jobNames.loki, groups: single(at(addresses.loki)), metricsPath: '/metrics', scheme: 'http', via: 'monitoring' },
-    { name: jobNames.alloy, groups: single(at(addresses.alloy)), metricsPath: '/metrics', scheme: 'http', via: 'monitoring' },
+    {
+      name: jobNames.prometheus,
+      groups: single(`localhost:${addresses.prometheus.port}`),
+      metricsPath: '/metrics',
+      scheme: 'http',
+      via: 'monitoring',
+    },
+    {
+      name: jobNames.alertmanager,
+      groups: single(at(addresses.alertmanager)),
+      metricsPath: '/metrics',
+      scheme: 'http',
+      via: 'monitoring',
+    },
+    {
+      name: jobNames.grafana,
+      groups: single(at(addresses.grafana)),
+      metricsPath: '/metrics',
+      scheme: 'http',
+      via: 'monitoring',
+    },
+    {
+      name: jobNames.loki,
+      groups: single(at(addresses.loki)),
+      metricsPath: '/metrics',
+      scheme: 'http',
+      via: 'monitoring',
+    },
+    {
+      name: jobNames.alloy,
+      groups: single(at(addresses.alloy)),
+      metricsPath: '/metrics',
+      scheme: 'http',
+      via: 'monitoring',
+    },
     {
       name: jobNames.node,
       groups: single(`${dockerHostAlias}:${hostListeners.nodeExporter.port}`),
@@ -326,7 +380,13 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
       scheme: 'http',
       via: 'host',
     },
-    { name: jobNames.cadvisor, groups: single(at(addresses.cadvisor)), metricsPath: '/metrics', scheme: 'http', via: 'monitoring' },
+    {
+      name: jobNames.cadvisor,
+      groups: single(at(addresses.cadvisor)),
+      metricsPath: '/metrics',
+      scheme: 'http',
+      via: 'monitoring',
+    },
     {
       name: jobNames.docker,
       groups: single(`${dockerHostAlias}:${hostListeners.dockerd.port}`),
@@ -339,7 +399,7 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
       (role): ScrapeJob => ({
         name: jobNames[role],
         groups: core.colors.map((color) => ({
-          targets: [`${role}-${color}:${core.apps[role].containerPort}`],
+          targets: [`${appAlias(role, color)}:${core.apps[role].containerPort}`],
           labels: { color },
         })),
         metricsPath: '/metrics',
@@ -347,10 +407,34 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
         via: 'internal',
       }),
     ),
-    { name: jobNames.postgres, groups: single(at(addresses.postgresExporter)), metricsPath: '/metrics', scheme: 'http', via: 'monitoring' },
-    { name: jobNames.redis, groups: single(at(addresses.redisExporter)), metricsPath: '/metrics', scheme: 'http', via: 'monitoring' },
-    { name: jobNames.mysql, groups: single(at(addresses.mysqlExporter)), metricsPath: '/metrics', scheme: 'http', via: 'monitoring' },
-    { name: jobNames.nginx, groups: single(at(addresses.nginxExporter)), metricsPath: '/metrics', scheme: 'http', via: 'monitoring' },
+    {
+      name: jobNames.postgres,
+      groups: single(at(addresses.postgresExporter)),
+      metricsPath: '/metrics',
+      scheme: 'http',
+      via: 'monitoring',
+    },
+    {
+      name: jobNames.redis,
+      groups: single(at(addresses.redisExporter)),
+      metricsPath: '/metrics',
+      scheme: 'http',
+      via: 'monitoring',
+    },
+    {
+      name: jobNames.mysql,
+      groups: single(at(addresses.mysqlExporter)),
+      metricsPath: '/metrics',
+      scheme: 'http',
+      via: 'monitoring',
+    },
+    {
+      name: jobNames.nginx,
+      groups: single(at(addresses.nginxExporter)),
+      metricsPath: '/metrics',
+      scheme: 'http',
+      via: 'monitoring',
+    },
     {
       name: jobNames.blackbox,
       groups: [{ targets: probes, labels: {} }],
@@ -360,13 +444,13 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
       probe: { module: 'https_2xx', exporter: at(addresses.blackboxExporter) },
       scrapeInterval: '60s',
     },
-    // Garage's admin port serves /metrics; the object-store service must join the monitoring network.
+    // Garage's admin port serves /metrics with a bearer token; Garage sits on the internal network too.
     {
       name: jobNames.objectStore,
-      groups: single(`${core.endpoints.objectStore.host}:3903`),
+      groups: single(`${core.endpoints.objectStore.host}:${OBJECT_STORE_ADMIN_PORT}`),
       metricsPath: '/metrics',
       scheme: 'http',
-      via: 'monitoring',
+      via: 'internal',
       credentialsFile: objectStoreToken.containerPath,
     },
   ];
@@ -427,9 +511,11 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
     },
     {
       alert: 'ContainerDown',
-      // cAdvisor stamps its samples, so a vanished container's series stays queryable for the 5m lookback.
-      // Colour containers are left out: deployments stop the old colour on purpose.
-      expr: `time() - container_last_seen{job="${jobNames.cadvisor}",name=~"${prefix}.+",name!~"${colourContainers}"} > 60`,
+      // SEED-DEFECTS 26: `absent()` fired only when every container was gone, without `name`. A stopped
+      // container's series ends (stale after at most 5m); last_over_time keeps its last value for an hour,
+      // and `max by (name)` lets a recreated container (new id, same name) replace the old series.
+      // Colour containers are left out: deployments stop the old colour on purpose (AppDown covers the roles).
+      expr: `time() - max by (name) (last_over_time(container_last_seen{job="${jobNames.cadvisor}",name=~"${prefix}.+",name!~"${colourContainers}"}[1h])) > 60`,
       for: '1m',
       severity: 'critical',
       summary: 'Container down',
@@ -606,7 +692,11 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
       networks: ['monitoring', 'internal'],
       extraHosts: hostGateway,
       port: addresses.prometheus.port,
-      publish: { hostIp: '127.0.0.1', hostPort: core.hostPorts.prometheus, containerPort: addresses.prometheus.port },
+      publish: {
+        hostIp: '127.0.0.1',
+        hostPort: core.hostPorts.prometheus,
+        containerPort: addresses.prometheus.port,
+      },
       configMounts: [{ source: 'monitoring/prometheus', target: '/etc/prometheus' }],
       volumes: [{ name: 'prometheus-data', target: '/prometheus' }],
       secrets: [objectStoreToken],
@@ -640,7 +730,11 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
       environment: { GF_SECURITY_ADMIN_PASSWORD__FILE: grafanaAdminPassword.containerPath },
       networks: ['monitoring'],
       port: addresses.grafana.port,
-      publish: { hostIp: '127.0.0.1', hostPort: core.hostPorts.grafana, containerPort: addresses.grafana.port },
+      publish: {
+        hostIp: '127.0.0.1',
+        hostPort: core.hostPorts.grafana,
+        containerPort: addresses.grafana.port,
+      },
       configMounts: [
         { source: files.grafanaIni, target: containerPaths.grafanaIni },
         { source: 'monitoring/grafana/provisioning', target: containerPaths.grafanaProvisioning },
@@ -690,8 +784,7 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
       // The socket is root-equivalent even read-only; Alloy only lists containers and reads their logs.
       hostMounts: [
         { source: containerPaths.dockerSocket, target: containerPaths.dockerSocket, readOnly: true },
-        { source: '/var/log/nginx', target: '/var/log/nginx', readOnly: true },
-        { source: core.paths.logs, target: core.paths.logs, readOnly: true },
+        ...hostLogs.map((l) => ({ source: l.dir, target: l.dir, readOnly: true })),
       ],
       volumes: [{ name: 'alloy-data', target: containerPaths.alloyData }],
       healthcheckNote: 'The Alloy image has no curl or wget; Prometheus `up{job="alloy"}` watches it.',
@@ -720,7 +813,7 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
       image: config.images.cadvisor,
       command: ['--docker_only=true', '--housekeeping_interval=15s', '--store_container_labels=false'],
       networks: ['monitoring'],
-      privileged: true,
+      privileged: { reason: 'cAdvisor reads the cgroups, /dev/kmsg and disk statistics of every container' },
       devices: ['/dev/kmsg'],
       port: addresses.cadvisor.port,
       hostMounts: [
@@ -803,6 +896,7 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
     rules,
     ruleGroup: core.name,
     metricJobs,
+    hostLogs,
     containerPrefix,
     grafana: {
       datasources: {
@@ -815,4 +909,78 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
     alertmanagerSecrets: slackWebhook ? { smtpPassword, slackWebhook } : { smtpPassword },
     services,
   };
+}
+
+/** Upper-case variable name: `node-exporter` -> `NODE_EXPORTER`. */
+const envName = (service: string) => service.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+
+/**
+ * The monitoring services in the compose model's shape (src/model/compose.ts), for buildStacks. Secret
+ * files are read-only bind mounts of `<secretsDir>/<name>` at `/run/secrets/<name>`.
+ */
+/** The resources entry of the site configuration that sizes each monitoring container. */
+const resourceKey = (service: string): ResourceKey =>
+  (['prometheus', 'alertmanager', 'grafana', 'loki', 'alloy', 'cadvisor'] as const).find(
+    (k) => k === service,
+  ) ?? 'exporter';
+
+export function monitoringComposeServices(
+  core: CoreModel,
+  m: MonitoringModel,
+): {
+  services: ServiceSpec[];
+  volumes: string[];
+} {
+  const healthy = new Set(m.services.filter((s) => s.healthcheck).map((s) => s.service));
+  const services = m.services.map((s): ServiceSpec => {
+    const environment = Object.fromEntries(
+      Object.entries(s.environment).map(([k, v]) => [k, typeof v === 'string' ? v : requiredVar(v.fromEnv)]),
+    );
+    const mounts: Mount[] = [
+      ...s.configMounts.map((c) => ({ kind: 'tree' as const, source: c.source, target: c.target })),
+      ...s.hostMounts.map((h) => ({
+        kind: 'host' as const,
+        source: h.source,
+        target: h.target,
+        readOnly: h.readOnly,
+      })),
+      ...s.secrets.map((x) => ({
+        kind: 'host' as const,
+        source: x.hostPath,
+        target: x.containerPath,
+        readOnly: true,
+      })),
+      ...s.volumes.map((v) => ({ kind: 'volume' as const, name: v.name, target: v.target })),
+    ];
+    const spec: ServiceSpec = {
+      name: s.service,
+      containerName: s.containerName,
+      image: { ref: s.image, variable: `${envName(s.service)}_IMAGE` },
+      healthcheck: s.healthcheck ?? { none: s.healthcheckNote ?? 'no check available' },
+      mounts,
+      resources: core.resources[resourceKey(s.service)],
+    };
+    if (s.command.length > 0) spec.command = [...s.command];
+    if (Object.keys(environment).length > 0) spec.environment = environment;
+    if (s.publish) spec.ports = [{ host: s.publish.hostPort, container: s.publish.containerPort }];
+    if (s.networks.length > 0)
+      spec.networks = Object.fromEntries(s.networks.map((n) => [n, { aliases: [s.service] }]));
+    if (s.networkMode === 'host') spec.hostNetwork = true;
+    if (s.pid === 'host') spec.hostPid = true;
+    if (s.extraHosts.length > 0) spec.extraHosts = [...s.extraHosts];
+    if (s.privileged)
+      spec.privileged = { reason: 'cAdvisor reads cgroups, /dev/kmsg and disk stats of every container' };
+    if (s.devices) spec.devices = [...s.devices];
+    if (s.dependsOn.length > 0) {
+      spec.dependsOn = Object.fromEntries(
+        s.dependsOn.map((d) => [
+          d,
+          healthy.has(d) ? ('service_healthy' as const) : ('service_started' as const),
+        ]),
+      );
+    }
+    return spec;
+  });
+  const volumes = [...new Set(m.services.flatMap((s) => s.volumes.map((v) => v.name)))];
+  return { services, volumes };
 }

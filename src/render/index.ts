@@ -1,9 +1,34 @@
 import type { Model } from '../model/index.ts';
+import { renderCompose } from './compose.ts';
+import { renderMysql } from './database/mysql.ts';
+import { renderPostgres } from './database/postgres.ts';
+import { renderEnvExample } from './env-example.ts';
 import type { RenderedFile } from './file.ts';
+import { renderAlertmanager } from './monitoring/alertmanager.ts';
+import { renderAlloy } from './monitoring/alloy.ts';
+import { renderGrafana } from './monitoring/grafana.ts';
+import { renderLoki } from './monitoring/loki.ts';
+import { renderPrometheus } from './monitoring/prometheus.ts';
+import { renderObjectStore } from './object-store.ts';
+import { renderRedis } from './redis.ts';
+import { renderTreeReadme } from './tree-readme.ts';
 
 type Renderer = (model: Model) => RenderedFile[];
 
-const renderers: Renderer[] = [];
+const renderers: Renderer[] = [
+  renderTreeReadme,
+  renderCompose,
+  renderEnvExample,
+  renderPostgres,
+  renderMysql,
+  renderRedis,
+  renderObjectStore,
+  renderPrometheus,
+  renderAlertmanager,
+  renderGrafana,
+  renderLoki,
+  renderAlloy,
+];
 
 /** Renders the whole tree, sorted by path; two renderers claiming one path is a bug, reported as such. */
 export function renderTree(model: Model): RenderedFile[] {

@@ -168,7 +168,8 @@ export function splitRedisArgs(line: string): string[] {
         }
         if (c === quote) {
           i++;
-          if (i < line.length && !/\s/.test(line[i] as string)) fail('closing quote must be followed by a space');
+          if (i < line.length && !/\s/.test(line[i] as string))
+            fail('closing quote must be followed by a space');
           break;
         }
         arg += c;

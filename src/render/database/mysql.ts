@@ -81,14 +81,11 @@ function myCnf(my: MysqlDataModel): string {
     },
     {
       comment: 'Monitoring and security',
-      entries: [
-        kv('performance_schema', true),
-        kv('local_infile', false),
-        kv('skip_name_resolve', true),
-      ],
+      entries: [kv('performance_schema', true), kv('local_infile', false), kv('skip_name_resolve', true)],
     },
     {
-      comment: 'Clients inside the container (mysqladmin, mysqldump). No password here: it comes from the environment.',
+      comment:
+        'Clients inside the container (mysqladmin, mysqldump). No password here: it comes from the environment.',
       header: 'client',
       entries: [kv('socket', my.container.socket), kv('default-character-set', 'utf8mb4')],
     },

@@ -12,11 +12,19 @@ function postgresqlConf(pg: PostgresDataModel): string {
     {
       comment: 'Connections',
       entries: [
-        kv('listen_addresses', '*', 'Reachable only on the internal database network; pg_hba.conf decides who may log in.'),
+        kv(
+          'listen_addresses',
+          '*',
+          'Reachable only on the internal database network; pg_hba.conf decides who may log in.',
+        ),
         kv('port', pg.port),
         kv('max_connections', t.maxConnections),
         kv('superuser_reserved_connections', 3),
-        kv('hba_file', pg.container.hbaFile, 'The mounted pg_hba.conf, not the one initdb wrote into PGDATA.'),
+        kv(
+          'hba_file',
+          pg.container.hbaFile,
+          'The mounted pg_hba.conf, not the one initdb wrote into PGDATA.',
+        ),
       ],
     },
     {
@@ -152,6 +160,9 @@ function hbaConf(rules: readonly HbaRule[]): string {
   ].join('\n');
 }
 
+/** `: "${NAME:?message}"`: the script stops with the message when the variable is unset or empty. */
+const requireEnv = (name: string, message: string) => `: "\${${name}:?${message}}"`;
+
 /** SQL identifiers in the script come from the validated config (a PostgreSQL identifier pattern). */
 function initScript(pg: PostgresDataModel): string {
   const extensions = pg.extensions.map((e) => `CREATE EXTENSION IF NOT EXISTS "${e}";`);
@@ -162,9 +173,9 @@ function initScript(pg: PostgresDataModel): string {
     '# \\getenv, so it is in no file and in no argv. Safe to run again: every step is idempotent.',
     'set -euo pipefail',
     '',
-    ': "${POSTGRES_USER:?POSTGRES_USER must be set}"',
-    ': "${POSTGRES_DB:?POSTGRES_DB must be set}"',
-    ': "${ANALYTICS_PASSWORD:?ANALYTICS_PASSWORD must be set in the env file}"',
+    requireEnv('POSTGRES_USER', 'POSTGRES_USER must be set'),
+    requireEnv('POSTGRES_DB', 'POSTGRES_DB must be set'),
+    requireEnv('ANALYTICS_PASSWORD', 'ANALYTICS_PASSWORD must be set in the env file'),
     '',
     'psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<\'EOSQL\'',
     ...extensions,

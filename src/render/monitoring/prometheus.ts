@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
-import type { CoreModel } from '../../model/core.ts';
+import { appAlias } from '../../model/apps.ts';
+import type { Color, CoreModel } from '../../model/core.ts';
 import type { AlertRule, MonitoringModel, ScrapeJob } from '../../model/monitoring.ts';
 import { type RenderedFile, textFile } from '../file.ts';
 
@@ -37,7 +38,13 @@ export function prometheusConfig(model: Input): Record<string, unknown> {
       external_labels: m.externalLabels,
     },
     alerting: {
-      alertmanagers: [{ static_configs: [{ targets: [`${m.addresses.alertmanager.host}:${m.addresses.alertmanager.port}`] }] }],
+      alertmanagers: [
+        {
+          static_configs: [
+            { targets: [`${m.addresses.alertmanager.host}:${m.addresses.alertmanager.port}`] },
+          ],
+        },
+      ],
     },
     rule_files: [m.containerPaths.alertRules],
     scrape_configs: m.jobs.map(scrapeConfig),
@@ -89,13 +96,20 @@ export function alertRuleTests(model: Input): Record<string, unknown> {
   const cadvisor = `${m.addresses.cadvisor.host}:${m.addresses.cadvisor.port}`;
   const stopped = { instance: cadvisor, job: j.cadvisor, name: model.containerName('postgres') };
   const running = { instance: cadvisor, job: j.cadvisor, name: model.containerName('redis') };
+  const down = { name: stopped.name };
   const oldColour = { instance: cadvisor, job: j.cadvisor, name: model.containerName('api', 'green') };
-  const postgres = { instance: `${m.addresses.postgresExporter.host}:${m.addresses.postgresExporter.port}`, job: j.postgres };
+  const postgres = {
+    instance: `${m.addresses.postgresExporter.host}:${m.addresses.postgresExporter.port}`,
+    job: j.postgres,
+  };
   const limit = Math.floor(model.config.postgres.maxConnections * 0.8);
-  const redis = { instance: `${m.addresses.redisExporter.host}:${m.addresses.redisExporter.port}`, job: j.redis };
-  const apiTarget = (color: string) => ({
+  const redis = {
+    instance: `${m.addresses.redisExporter.host}:${m.addresses.redisExporter.port}`,
+    job: j.redis,
+  };
+  const apiTarget = (color: Color) => ({
     color,
-    instance: `api-${color}:${model.apps.api.containerPort}`,
+    instance: `${appAlias('api', color)}:${model.apps.api.containerPort}`,
     job: j.api,
   });
 
@@ -108,12 +122,22 @@ export function alertRuleTests(model: Input): Record<string, unknown> {
         interval: '15s',
         input_series: [
           { series: series('container_last_seen', stopped), values: '0+15x8 _x40' },
-          { series: series('container_last_seen', running), values: '0+15x40' },
+          { series: series('container_last_seen', running), values: '0+15x160' },
           { series: series('container_last_seen', oldColour), values: '0+15x8 _x40' },
         ],
         alert_rule_test: [
           { eval_time: '1m', alertname: 'ContainerDown', exp_alerts: [] },
-          { eval_time: '6m', alertname: 'ContainerDown', exp_alerts: [expected(rule(model, 'ContainerDown'), stopped)] },
+          {
+            eval_time: '6m',
+            alertname: 'ContainerDown',
+            exp_alerts: [expected(rule(model, 'ContainerDown'), down)],
+          },
+          // Still firing long after the series went stale (the 5m lookback).
+          {
+            eval_time: '30m',
+            alertname: 'ContainerDown',
+            exp_alerts: [expected(rule(model, 'ContainerDown'), down)],
+          },
         ],
       },
       {
@@ -121,27 +145,47 @@ export function alertRuleTests(model: Input): Record<string, unknown> {
         interval: '1m',
         input_series: [
           {
-            series: series('pg_stat_activity_count', { ...postgres, datname: model.config.postgres.database, state: 'active' }),
+            series: series('pg_stat_activity_count', {
+              ...postgres,
+              datname: model.config.postgres.database,
+              state: 'active',
+            }),
             values: `${Math.ceil(limit / 2) + 1}x15`,
           },
           {
-            series: series('pg_stat_activity_count', { ...postgres, datname: model.config.postgres.database, state: 'idle' }),
+            series: series('pg_stat_activity_count', {
+              ...postgres,
+              datname: model.config.postgres.database,
+              state: 'idle',
+            }),
             values: `${Math.ceil(limit / 2)}x15`,
           },
         ],
         alert_rule_test: [
-          { eval_time: '10m', alertname: 'DatabaseConnectionHigh', exp_alerts: [expected(rule(model, 'DatabaseConnectionHigh'), {})] },
+          {
+            eval_time: '10m',
+            alertname: 'DatabaseConnectionHigh',
+            exp_alerts: [expected(rule(model, 'DatabaseConnectionHigh'), {})],
+          },
         ],
       },
       {
         interval: '1m',
         input_series: [
           {
-            series: series('pg_stat_activity_count', { ...postgres, datname: model.config.postgres.database, state: 'active' }),
+            series: series('pg_stat_activity_count', {
+              ...postgres,
+              datname: model.config.postgres.database,
+              state: 'active',
+            }),
             values: `${Math.floor(limit / 2)}x15`,
           },
           {
-            series: series('pg_stat_activity_count', { ...postgres, datname: model.config.postgres.database, state: 'idle' }),
+            series: series('pg_stat_activity_count', {
+              ...postgres,
+              datname: model.config.postgres.database,
+              state: 'idle',
+            }),
             values: `${Math.floor(limit / 2)}x15`,
           },
         ],
@@ -156,7 +200,11 @@ export function alertRuleTests(model: Input): Record<string, unknown> {
           { series: series('up', apiTarget('green')), values: '0x10' },
         ],
         alert_rule_test: [
-          { eval_time: '5m', alertname: 'TargetDown', exp_alerts: [expected(rule(model, 'TargetDown'), postgres)] },
+          {
+            eval_time: '5m',
+            alertname: 'TargetDown',
+            exp_alerts: [expected(rule(model, 'TargetDown'), postgres)],
+          },
           { eval_time: '5m', alertname: 'AppDown', exp_alerts: [] },
         ],
       },
@@ -167,7 +215,11 @@ export function alertRuleTests(model: Input): Record<string, unknown> {
           { series: series('up', apiTarget('green')), values: '0x10' },
         ],
         alert_rule_test: [
-          { eval_time: '5m', alertname: 'AppDown', exp_alerts: [expected(rule(model, 'AppDown'), { job: j.api })] },
+          {
+            eval_time: '5m',
+            alertname: 'AppDown',
+            exp_alerts: [expected(rule(model, 'AppDown'), { job: j.api })],
+          },
           { eval_time: '5m', alertname: 'TargetDown', exp_alerts: [] },
         ],
       },
@@ -175,20 +227,36 @@ export function alertRuleTests(model: Input): Record<string, unknown> {
         // 10 of 110 requests per minute fail: about 9%.
         interval: '1m',
         input_series: [
-          { series: series('http_requests_total', { ...apiTarget('blue'), status: '500' }), values: '0+10x20' },
-          { series: series('http_requests_total', { ...apiTarget('blue'), status: '200' }), values: '0+100x20' },
+          {
+            series: series('http_requests_total', { ...apiTarget('blue'), status: '500' }),
+            values: '0+10x20',
+          },
+          {
+            series: series('http_requests_total', { ...apiTarget('blue'), status: '200' }),
+            values: '0+100x20',
+          },
         ],
         alert_rule_test: [
           { eval_time: '3m', alertname: 'HighErrorRate', exp_alerts: [] },
-          { eval_time: '10m', alertname: 'HighErrorRate', exp_alerts: [expected(rule(model, 'HighErrorRate'), {})] },
+          {
+            eval_time: '10m',
+            alertname: 'HighErrorRate',
+            exp_alerts: [expected(rule(model, 'HighErrorRate'), {})],
+          },
         ],
       },
       {
         // 1 of 1001 requests per minute fails: below 1%.
         interval: '1m',
         input_series: [
-          { series: series('http_requests_total', { ...apiTarget('blue'), status: '500' }), values: '0+1x20' },
-          { series: series('http_requests_total', { ...apiTarget('blue'), status: '200' }), values: '0+1000x20' },
+          {
+            series: series('http_requests_total', { ...apiTarget('blue'), status: '500' }),
+            values: '0+1x20',
+          },
+          {
+            series: series('http_requests_total', { ...apiTarget('blue'), status: '200' }),
+            values: '0+1000x20',
+          },
         ],
         alert_rule_test: [{ eval_time: '10m', alertname: 'HighErrorRate', exp_alerts: [] }],
       },
