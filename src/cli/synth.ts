@@ -12,10 +12,11 @@ export function registerSynth(program: Command): void {
     .option('--check', 'write nothing; list files that differ from the tree and exit 1 on any drift')
     .action(async (options: { out: string; check?: boolean }, command: Command) => {
       const start = performance.now();
-      const files = renderTree(await loadModel(command));
+      const model = await loadModel(command);
+      const files = renderTree(model);
       const out = options.out.replace(/\/+$/, '');
       if (options.check) {
-        const drift = await diffTree(out, files);
+        const drift = await diffTree(out, files, model.localState);
         if (!hasDrift(drift)) {
           console.log(
             `${out}/ is up to date: ${files.length} files match the configuration (${elapsed(start)}).`,
@@ -32,8 +33,8 @@ export function registerSynth(program: Command): void {
         process.exitCode = EXIT_FAILED;
         return;
       }
-      const before = await diffTree(out, files);
-      await writeTree(out, files);
+      const before = await diffTree(out, files, model.localState);
+      await writeTree(out, files, model.localState);
       const changed = new Set([...before.missing, ...before.changed]);
       for (const file of files) {
         const mark = before.missing.includes(file.path) ? '+' : changed.has(file.path) ? '~' : ' ';

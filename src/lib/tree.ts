@@ -28,9 +28,18 @@ async function listFiles(root: string): Promise<string[]> {
   return out.sort();
 }
 
+/**
+ * Paths inside the tree that belong to the server, not to synth (the env file, secret files): never
+ * compared, never removed. A trailing slash keeps a whole folder.
+ */
+export type KeepList = readonly string[];
+
+const kept = (keep: KeepList, path: string) =>
+  keep.some((k) => (k.endsWith('/') ? path.startsWith(k) : path === k));
+
 /** Compares the rendered files with what is on disk: content and executable bit. */
-export async function diffTree(dir: string, files: RenderedFile[]): Promise<TreeDrift> {
-  const onDisk = new Set(await listFiles(dir));
+export async function diffTree(dir: string, files: RenderedFile[], keep: KeepList = []): Promise<TreeDrift> {
+  const onDisk = new Set((await listFiles(dir)).filter((path) => !kept(keep, path)));
   const drift: TreeDrift = { missing: [], extra: [], changed: [] };
   for (const file of files) {
     const path = join(dir, file.path);
@@ -49,15 +58,23 @@ export async function diffTree(dir: string, files: RenderedFile[]): Promise<Tree
 
 export const hasDrift = (d: TreeDrift) => d.missing.length + d.extra.length + d.changed.length > 0;
 
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
 /**
- * Replaces `dir` with exactly the rendered files. The new tree is written beside it first and swapped in
- * with renames, so a failure leaves the previous tree untouched.
+ * Replaces `dir` with exactly the rendered files, keeping the paths of `keep`. The new tree is written
+ * beside it and swapped in with renames; kept files move by rename (owner and mode intact). Any failure
+ * puts the previous tree, kept files included, back as it was.
  */
-export async function writeTree(dir: string, files: RenderedFile[]): Promise<void> {
+export async function writeTree(dir: string, files: RenderedFile[], keep: KeepList = []): Promise<void> {
   const target = resolve(dir);
   const staging = `${target}.synth-${process.pid}`;
   const previous = `${target}.previous-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
+  const moved: string[] = [];
   try {
     for (const file of files) {
       const path = join(staging, file.path);
@@ -66,14 +83,21 @@ export async function writeTree(dir: string, files: RenderedFile[]): Promise<voi
       await chmod(path, file.mode);
     }
     await mkdir(dirname(target), { recursive: true });
-    const exists = await stat(target).then(
-      () => true,
-      () => false,
-    );
-    if (exists) await rename(target, previous);
+    if (await exists(target)) {
+      for (const path of keep) {
+        const source = join(target, path.replace(/\/$/, ''));
+        if (!(await exists(source))) continue;
+        await mkdir(dirname(join(staging, path.replace(/\/$/, ''))), { recursive: true });
+        await rename(source, join(staging, path.replace(/\/$/, '')));
+        moved.push(path.replace(/\/$/, ''));
+      }
+      await rename(target, previous);
+    }
     await rename(staging, target);
-    if (exists) await rm(previous, { recursive: true, force: true });
+    await rm(previous, { recursive: true, force: true });
   } catch (error) {
+    if (!(await exists(target)) && (await exists(previous))) await rename(previous, target);
+    for (const path of moved) await rename(join(staging, path), join(target, path)).catch(() => undefined);
     await rm(staging, { recursive: true, force: true });
     throw error;
   }

@@ -62,6 +62,8 @@ export interface CoreModel {
     /** Secret files mounted into containers that read `*_file` settings. */
     secretsDir: string;
   };
+  /** Paths inside the installed tree that hold server state (secrets), relative to the tree: synth keeps them. */
+  localState: readonly string[];
   colors: readonly Color[];
   activeColor: Color;
   apps: Record<AppRole, App>;
@@ -78,12 +80,21 @@ export interface CoreModel {
   };
   /** The host's address on Docker's default bridge: host-level exporters listen here for Prometheus. */
   dockerHostIp: string;
+  /** Host-level metrics endpoints on dockerHostIp (the firewall opens them to the monitoring bridge only). */
+  hostListeners: Record<
+    'nodeExporter' | 'dockerd' | 'nginxStatus',
+    { address: string; port: number; path: string }
+  >;
   resources: Record<ResourceKey, Resources>;
   /** Compose project names. */
   projects: { data: string; monitoring: string } & Record<Color, string>;
   /** Container name of a service in a project, e.g. smart-academy-api-blue. */
   containerName: (service: string, color?: Color) => string;
 }
+
+/** Inside the installed tree: the env file Compose reads (beside the compose files) and the secret files. */
+const ENV_FILE = 'docker/.env';
+const SECRETS_DIR = 'secrets';
 
 /** Application image reference; the release tag comes from APP_VERSION at deploy time. */
 const appImage = (config: SiteConfig, role: AppRole) =>
@@ -120,6 +131,7 @@ export function buildCore(config: SiteConfig): CoreModel {
   });
 
   const short = name.replace(/-/g, '').slice(0, 6);
+  const dockerHostIp = config.server.dockerBridgeCidr.split('/')[0] as string;
   return {
     config,
     name,
@@ -134,9 +146,10 @@ export function buildCore(config: SiteConfig): CoreModel {
     },
     paths: {
       ...config.paths,
-      envFile: `${config.paths.app}/docker/.env`,
-      secretsDir: `${config.paths.app}/secrets`,
+      envFile: `${config.paths.app}/${ENV_FILE}`,
+      secretsDir: `${config.paths.app}/${SECRETS_DIR}`,
     },
+    localState: [ENV_FILE, `${SECRETS_DIR}/`],
     colors: COLORS,
     activeColor: config.activeColor,
     apps: {
@@ -171,7 +184,12 @@ export function buildCore(config: SiteConfig): CoreModel {
       objectStore: { host: 'object-store', port: 3900 },
     },
     hostPorts: { gibbon: 8080, grafana: 3100, prometheus: 9090, alertmanager: 9093, objectStore: 3900 },
-    dockerHostIp: config.server.dockerBridgeCidr.split('/')[0] as string,
+    dockerHostIp,
+    hostListeners: {
+      nodeExporter: { address: dockerHostIp, port: 9100, path: '/metrics' },
+      dockerd: { address: dockerHostIp, port: 9323, path: '/metrics' },
+      nginxStatus: { address: dockerHostIp, port: 8088, path: '/stub_status' },
+    },
     resources,
     projects: {
       data: `${name}-data`,

@@ -261,7 +261,8 @@ export function buildEdgeModel(core: CoreModel, options: EdgeOptions = {}): Edge
   const { config, domains } = core;
   const { edge } = config;
   const at = (path: string) => `${options.prefix ?? ''}${path}`;
-  const ports = { http: 80, https: 443, status: 8088, ...options.ports };
+  const status = core.hostListeners.nginxStatus;
+  const ports = { http: 80, https: 443, status: status.port, ...options.ports };
   const ipv6 = options.ipv6 ?? true;
 
   const conf = at('/etc/nginx');
@@ -537,7 +538,7 @@ export function buildEdgeModel(core: CoreModel, options: EdgeOptions = {}): Edge
     locations: [],
   });
 
-  const stubListen = [...new Set(['127.0.0.1', core.dockerHostIp])].map((ip) => `${ip}:${ports.status}`);
+  const stubListen = [...new Set(['127.0.0.1', status.address])].map((ip) => `${ip}:${ports.status}`);
   const stubAllow = ['127.0.0.1', core.networks.monitoring.subnet];
   const statusServer: EdgeServer = {
     id: 'status',
@@ -552,7 +553,7 @@ export function buildEdgeModel(core: CoreModel, options: EdgeOptions = {}): Edge
     allow: [],
     rejectHandshake: false,
     locations: [
-      { modifier: '=', path: '/stub_status', stubStatus: { allow: stubAllow } },
+      { modifier: '=', path: status.path, stubStatus: { allow: stubAllow } },
       { modifier: '', path: '/', return: { code: 404 } },
     ],
   };
@@ -663,9 +664,9 @@ export function buildEdgeModel(core: CoreModel, options: EdgeOptions = {}): Edge
     logs: { dir: logDir, format: 'json', access: [...new Set(accessLogs)], error: [...new Set(errorLogs)] },
     stubStatus: {
       listen: stubListen,
-      path: '/stub_status',
+      path: status.path,
       allow: stubAllow,
-      urls: stubListen.map((l) => `http://${l}/stub_status`),
+      urls: stubListen.map((l) => `http://${l}${status.path}`),
     },
     ports,
     sites,

@@ -155,11 +155,9 @@ export function buildHostModel(core: CoreModel): HostModel {
   const { deployUser, sshPort } = config.server;
   const swapMiB = Math.round(config.server.swapGiB * 1024);
 
-  const exporters = {
-    nodeExporter: { host: core.dockerHostIp, port: 9100 },
-    dockerd: { host: core.dockerHostIp, port: 9323 },
-    nginxStatus: { host: core.dockerHostIp, port: 8088 },
-  };
+  const exporters = Object.fromEntries(
+    Object.entries(core.hostListeners).map(([key, l]) => [key, { host: l.address, port: l.port }]),
+  ) as Record<keyof CoreModel['hostListeners'], { host: string; port: number }>;
 
   const servicePorts = [
     ...new Set([

@@ -2,7 +2,13 @@ import type { SiteConfig } from '../config/schema.ts';
 import type { ComposeProject } from './compose.ts';
 import { buildCore, type CoreModel } from './core.ts';
 import { buildDataModel, type DataModel } from './data.ts';
-import { buildMonitoringModel, type MonitoringModel, monitoringComposeServices } from './monitoring.ts';
+import { buildHostModel, type HostModel } from './host.ts';
+import {
+  buildMonitoringModel,
+  type MonitoringModel,
+  monitoringComposeServices,
+  type SecretFile,
+} from './monitoring.ts';
 import { buildObjectStoreModel, type ObjectStoreModel } from './object-store.ts';
 import { buildStacks } from './stacks.ts';
 
@@ -11,7 +17,10 @@ export interface Model extends CoreModel {
   data: DataModel;
   objectStore: ObjectStoreModel;
   monitoring: MonitoringModel;
+  host: HostModel;
   compose: ComposeProject[];
+  /** Secrets containers read from files (`*_file` settings), each written from an env-file variable. */
+  secretFiles: SecretFile[];
 }
 
 export function buildModel(config: SiteConfig): Model {
@@ -20,5 +29,9 @@ export function buildModel(config: SiteConfig): Model {
   const objectStore = buildObjectStoreModel(core);
   const monitoring = buildMonitoringModel(core);
   const compose = buildStacks(core, data, objectStore, monitoringComposeServices(core, monitoring));
-  return { ...core, data, objectStore, monitoring, compose };
+  const secretFiles = [
+    ...new Map(monitoring.services.flatMap((s) => s.secrets).map((f) => [f.name, f])).values(),
+  ];
+  const host = buildHostModel(core);
+  return { ...core, data, objectStore, monitoring, host, compose, secretFiles };
 }

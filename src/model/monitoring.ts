@@ -242,7 +242,7 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
     grafana: { host: 'grafana', port: 3000 },
     loki: { host: 'loki', port: 3100 },
     alloy: { host: 'alloy', port: 12345 },
-    nodeExporter: { host: 'node-exporter', port: 9100 },
+    nodeExporter: { host: 'node-exporter', port: core.hostListeners.nodeExporter.port },
     cadvisor: { host: 'cadvisor', port: 8080 },
     postgresExporter: { host: 'postgres-exporter', port: 9187 },
     redisExporter: { host: 'redis-exporter', port: 9121 },
@@ -252,11 +252,7 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
   } as const;
   const at = (a: { host: string; port: number }) => `${a.host}:${a.port}`;
 
-  const hostListeners = {
-    nodeExporter: { address: dockerHostIp, port: addresses.nodeExporter.port, path: '/metrics' },
-    dockerd: { address: dockerHostIp, port: 9323, path: '/metrics' },
-    nginxStatus: { address: dockerHostIp, port: 8088, path: '/stub_status' },
-  };
+  const { hostListeners } = core;
 
   const files = {
     prometheus: 'monitoring/prometheus/prometheus.yml',

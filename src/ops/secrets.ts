@@ -59,3 +59,19 @@ export function planEnvFile(
   const head = existing === '' || existing.endsWith('\n') ? existing : `${existing}\n`;
   return { content: lines.length ? `${head}${lines.join('\n')}\n` : existing, created, needValue };
 }
+
+export interface SecretFileWrite {
+  name: string;
+  /** The value to write; empty when the operator has not set the variable yet. */
+  content: string;
+  uid: number;
+  env: string;
+}
+
+/** The secret files to write from the env file's values: one per file secret, empty where unset. */
+export function planSecretFiles(
+  env: Map<string, string>,
+  files: readonly { name: string; env: string; uid: number }[],
+): SecretFileWrite[] {
+  return files.map((f) => ({ name: f.name, content: env.get(f.env) ?? '', uid: f.uid, env: f.env }));
+}

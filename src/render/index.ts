@@ -4,6 +4,7 @@ import { renderMysql } from './database/mysql.ts';
 import { renderPostgres } from './database/postgres.ts';
 import { renderEnvExample } from './env-example.ts';
 import type { RenderedFile } from './file.ts';
+import { renderHost } from './host/index.ts';
 import { renderAlertmanager } from './monitoring/alertmanager.ts';
 import { renderAlloy } from './monitoring/alloy.ts';
 import { renderGrafana } from './monitoring/grafana.ts';
@@ -28,6 +29,7 @@ const renderers: Renderer[] = [
   renderGrafana,
   renderLoki,
   renderAlloy,
+  renderHost,
 ];
 
 /** Renders the whole tree, sorted by path; two renderers claiming one path is a bug, reported as such. */

@@ -248,12 +248,16 @@ describe('provisioning scripts', () => {
   it('install nginx files from the tree, enable every site, and reload only when the TLS files exist', () => {
     const { config } = defaults.core;
     const provision = defaults.file(defaults.host.files.provisionServer);
-    expect(provision).toContain('nginx_files="$(cd "$TREE" && find nginx -type f | sort)"');
-    expect(provision).toContain('  install_file "$relative" "/etc/$relative" 0644\ndone <<<"$nginx_files"');
-    expect(provision).toContain('/etc/nginx/sites-enabled/default');
-    expect(provision).toContain('for site in "$TREE"/nginx/sites-available/*; do');
+    const { nginxTree } = defaults.host;
+    expect(nginxTree).toEqual({ source: 'nginx', target: '/etc/nginx' });
+    expect(provision).toContain('nginx_files="$(cd "$TREE/nginx" && find . -type f | sort)"');
     expect(provision).toContain(
-      'ln -sfn "/etc/nginx/sites-available/${site##*/}" "/etc/nginx/sites-enabled/${site##*/}"',
+      '  install_file nginx/"$relative" /etc/nginx/"$relative" 0644\ndone <<<"$nginx_files"',
+    );
+    expect(provision).toContain('rm -f /etc/nginx/sites-enabled/default');
+    expect(provision).toContain('for site in "$TREE/nginx/sites-available"/*; do');
+    expect(provision).toContain(
+      'ln -sfn /etc/nginx/sites-available/"${site##*/}" /etc/nginx/sites-enabled/"${site##*/}"',
     );
     for (const path of [
       config.edge.tls.certificate,

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -55,5 +55,27 @@ describe('tree writer and drift check', () => {
     const bad = [{ path: 'a.conf/cannot-be-both', content: 'x', mode: 0o644 }, ...files];
     await expect(writeTree(dir, bad)).rejects.toThrow();
     expect(await readFile(join(dir, 'a.conf'), 'utf8')).toBe('a\n');
+  });
+});
+
+describe('local state inside the tree', () => {
+  const keep = ['docker/.env', 'secrets/'];
+
+  it('survives a rewrite and a failed write, and is never reported as drift', async () => {
+    await writeTree(dir, files, keep);
+    await mkdir(join(dir, 'docker'), { recursive: true });
+    await mkdir(join(dir, 'secrets'), { recursive: true });
+    await writeFile(join(dir, 'docker/.env'), 'A=1\n', { mode: 0o600 });
+    await writeFile(join(dir, 'secrets/token'), 't', { mode: 0o400 });
+    expect(hasDrift(await diffTree(dir, files, keep))).toBe(false);
+
+    await writeTree(dir, files, keep);
+    expect(await readFile(join(dir, 'docker/.env'), 'utf8')).toBe('A=1\n');
+    expect((await stat(join(dir, 'secrets/token'))).mode & 0o777).toBe(0o400);
+
+    const bad = [...files, { path: 'a.conf/x', content: 'x', mode: 0o644 }];
+    await expect(writeTree(dir, bad, keep)).rejects.toThrow();
+    expect(await readFile(join(dir, 'docker/.env'), 'utf8')).toBe('A=1\n');
+    expect(await readFile(join(dir, 'secrets/token'), 'utf8')).toBe('t');
   });
 });
