@@ -255,6 +255,11 @@ export function buildUpstreams(core: CoreModel, active: Color): Upstream[] {
   ];
 }
 
+/** The edge model after a switch to `color`: only the upstreams change (conf.d/upstreams.conf). */
+export function withActiveColor(core: CoreModel, edge: EdgeModel, color: Color): EdgeModel {
+  return { ...edge, activeColor: color, upstreams: buildUpstreams(core, color) };
+}
+
 const nextPowerOfTwo = (n: number) => 2 ** Math.ceil(Math.log2(n));
 
 export function buildEdgeModel(core: CoreModel, options: EdgeOptions = {}): EdgeModel {

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { SiteConfigInput } from '../../src/config/schema.ts';
 import { validateConfig } from '../../src/config/validate.ts';
 import { buildCore } from '../../src/model/core.ts';
-import { buildEdgeModel, type EdgeModel, type EdgeOptions, installedPath } from '../../src/model/edge.ts';
+import {
+  buildEdgeModel,
+  type EdgeModel,
+  type EdgeOptions,
+  installedPath,
+  withActiveColor,
+} from '../../src/model/edge.ts';
 import type { NginxBlock, NginxDirective, NginxNode } from '../../src/render/nginx/ast.ts';
 import { renderNginx, renderUpstreams } from '../../src/render/nginx/index.ts';
 import {
@@ -275,7 +281,7 @@ describe('security headers (SEED-DEFECTS 18, 32)', () => {
 
 describe('routing', () => {
   it('serves Next.js build files with ^~ and proxies static files to the web app (SEED-DEFECTS 18)', () => {
-    const { tree, core } = render();
+    const { tree, core, edge } = render();
     const root = core.domains.root;
     const chunk = route(tree, root, '/_next/static/chunks/main-abc123.js');
     expect(chunk.args).toEqual(['^~', '/_next/static/']);
@@ -286,7 +292,7 @@ describe('routing', () => {
     expect(proxyTarget(route(tree, root, '/api/avatars/1.png'))).toBe('http://api_backend/');
     expect(proxyTarget(route(tree, root, '/courses/42'))).toBe('http://web_backend');
     expect(proxyTarget(route(tree, root, '/ws'))).toBe('http://api_backend');
-    expect(findDirectives(tree, 'root').map(args)).toEqual([installedPath(render().edge, 'nginx/html')]);
+    expect(findDirectives(tree, 'root').map(args)).toEqual([edge.paths.html]);
   });
 
   it('uses the proxy cache it declares (a proxy_cache_valid alone is a no-op)', () => {
@@ -545,11 +551,14 @@ describe('upstreams', () => {
       `127.0.0.1:${core.apps.api.hostPort.blue} backup`,
       `127.0.0.1:${core.apps.api.hostPort.green} max_fails=3 fail_timeout=30s`,
     ]);
+    // A deployment re-renders only upstreams.conf from the running model.
     const blue = render();
-    const [alone] = renderUpstreams({ ...blue.model, edge: { ...blue.edge } });
+    const switched = withActiveColor(blue.core, blue.edge, 'green');
+    const [alone] = renderUpstreams({ ...blue.model, edge: switched });
     expect(alone?.path).toBe(blue.edge.files.upstreams);
-    expect(alone?.content).toBe(blue.text.get(blue.edge.files.upstreams));
-    expect(alone?.content).not.toBe(render({ activeColor: 'green' }).text.get(blue.edge.files.upstreams));
+    expect(alone?.content).toBe(render({ activeColor: 'green' }).text.get(blue.edge.files.upstreams));
+    expect(alone?.content).not.toBe(blue.text.get(blue.edge.files.upstreams));
+    expect(alone?.content).toContain('# Active colour: green.');
   });
 });
 
