@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cloudflareIpRanges } from './cloudflare-ranges.ts';
 
-// The site configuration: every field has a default that reproduces the seed, so an empty
+// The site configuration: every field has a default that reproduces the specification, so an empty
 // `defineConfig({})` describes the Smart Academy production server. Objects are strict: an unknown
 // key is an error, not a silent no-op.
 

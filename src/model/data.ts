@@ -115,7 +115,7 @@ const postgresUid = (image: string) => (/-alpine/.test(image) ? 70 : 999);
 const MYSQL_UID = 999;
 const REDIS_UID = 999;
 
-/** Binary logs are kept for a week (the seed's expire_logs_days = 7), long enough to replay past a daily dump. */
+/** Binary logs are kept for a week , long enough to replay past a daily dump. */
 const BINLOG_EXPIRE_DAYS = 7;
 
 /** postgresTuning counts whole CPUs; a fractional compose limit (0.5) still gives PostgreSQL one. */
@@ -240,7 +240,7 @@ function buildMysql(core: CoreModel): MysqlDataModel {
     configFile: '/etc/mysql/conf.d/my.cnf',
     dataDir: '/var/lib/mysql',
     socket: '/var/run/mysqld/mysqld.sock',
-    // The image creates no /var/log/mysql (SEED-DEFECTS 5); the datadir is the one directory mysqld can
+    // The image creates no /var/log/mysql; the datadir is the one directory mysqld can
     // always write, it persists, and it is MySQL's own default place for this file.
     slowLog: '/var/lib/mysql/slow.log',
   };

@@ -334,7 +334,7 @@ export function buildEdgeModel(core: CoreModel, options: EdgeOptions = {}): Edge
   // Long-lived WebSocket connections: connecting stays quick, only idle reads and writes may last an hour.
   const websocket: ProxyTimeouts = { connect: 60, send: 3600, read: 3600 };
 
-  /** SEED-DEFECTS 17: metrics and internal endpoints are never public; `~*` because Express routes ignore case. */
+  /** metrics and internal endpoints are never public; `~*` because Express routes ignore case. */
   const hidden = (prefix = '/'): EdgeLocation => ({
     modifier: '~*',
     path: `^${prefix}(metrics|internal)(/|$)`,
@@ -373,7 +373,7 @@ export function buildEdgeModel(core: CoreModel, options: EdgeOptions = {}): Edge
         modifier: '^~',
         path: '/_next/static/',
         comment:
-          'SEED-DEFECTS 18: ^~ so the static-extension regex below does not take these. Next.js sends\n' +
+          '^~ so the static-extension regex below does not take these. Next.js sends\n' +
           'immutable cache headers for hashed build files; the cache keeps the previous release after a switch.',
         proxy: up(web.upstream),
         cache: { zone: 'static_cache', valid: ['200', '1y'] },
@@ -387,7 +387,7 @@ export function buildEdgeModel(core: CoreModel, options: EdgeOptions = {}): Edge
       {
         modifier: '~*',
         path: '\\.(?:jpg|jpeg|png|gif|ico|css|js|woff|woff2|ttf|svg|eot|webp|avif)$',
-        comment: 'SEED-DEFECTS 18: files of the web app, proxied (the server has no document root).',
+        comment: 'files of the web app, proxied (the server has no document root).',
         proxy: up(web.upstream),
         expires: '30d',
         accessLog: false,
@@ -530,7 +530,7 @@ export function buildEdgeModel(core: CoreModel, options: EdgeOptions = {}): Edge
 
   const catchAll = (id: string, listen: Listen[], rejectHandshake: boolean): EdgeServer => ({
     id,
-    comment: 'SEED-DEFECTS 19: a Host header that names none of the sites gets no answer.',
+    comment: 'a Host header that names none of the sites gets no answer.',
     listen,
     http2Directive: false,
     serverNames: ['_'],

@@ -189,7 +189,7 @@ export function buildHostModel(core: CoreModel): HostModel {
       title: 'Ports for outgoing connections',
       why: [
         "Linux's default range, clear of the ports the platform listens on (any inside it is reserved), so an",
-        'outgoing connection never takes a port a service needs (the seed used 1024-65535).',
+        'outgoing connection never takes a port a service needs (1024-65535 would collide with them).',
       ],
       settings: [
         { key: 'net.ipv4.ip_local_port_range', value: `${EPHEMERAL.first} ${EPHEMERAL.last}` },
@@ -224,7 +224,7 @@ export function buildHostModel(core: CoreModel): HostModel {
       title: 'Memory',
       why: [
         'overcommit_memory = 1: Redis forks to write its snapshot and AOF; without it the fork can fail.',
-        'dirty_ratio 15 (seed: 60): writers block before gigabytes of dirty pages queue ahead of the',
+        'dirty_ratio 15 : writers block before gigabytes of dirty pages queue ahead of the',
         "databases' fsyncs.",
       ],
       settings: [
@@ -237,7 +237,7 @@ export function buildHostModel(core: CoreModel): HostModel {
     {
       title: 'File system',
       why: [
-        'fs.file-max is left alone: systemd already raises it to the maximum, the seed value would lower it.',
+        'fs.file-max is left alone: systemd already raises it to the maximum, a fixed value would lower it.',
       ],
       settings: [{ key: 'fs.inotify.max_user_watches', value: '524288' }],
     },

@@ -2,6 +2,7 @@ import type { SiteConfig } from '../config/schema.ts';
 import type { ComposeProject } from './compose.ts';
 import { buildCore, type CoreModel } from './core.ts';
 import { buildDataModel, type DataModel } from './data.ts';
+import { buildEdgeModel, type EdgeModel } from './edge.ts';
 import { buildHostModel, type HostModel } from './host.ts';
 import {
   buildMonitoringModel,
@@ -18,6 +19,7 @@ export interface Model extends CoreModel {
   objectStore: ObjectStoreModel;
   monitoring: MonitoringModel;
   host: HostModel;
+  edge: EdgeModel;
   compose: ComposeProject[];
   /** Secrets containers read from files (`*_file` settings), each written from an env-file variable. */
   secretFiles: SecretFile[];
@@ -33,5 +35,6 @@ export function buildModel(config: SiteConfig): Model {
     ...new Map(monitoring.services.flatMap((s) => s.secrets).map((f) => [f.name, f])).values(),
   ];
   const host = buildHostModel(core);
-  return { ...core, data, objectStore, monitoring, host, compose, secretFiles };
+  const edge = buildEdgeModel(core);
+  return { ...core, data, objectStore, monitoring, host, edge, compose, secretFiles };
 }

@@ -507,7 +507,7 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
     },
     {
       alert: 'ContainerDown',
-      // SEED-DEFECTS 26: `absent()` fired only when every container was gone, without `name`. A stopped
+      // `absent()` fired only when every container was gone, without `name`. A stopped
       // container's series ends (stale after at most 5m); last_over_time keeps its last value for an hour,
       // and `max by (name)` lets a recreated container (new id, same name) replace the old series.
       // Colour containers are left out: deployments stop the old colour on purpose (AppDown covers the roles).
@@ -679,7 +679,7 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
     withDefaults({
       service: addresses.prometheus.host,
       image: config.images.prometheus,
-      // No --web.enable-admin-api / --web.enable-lifecycle (SEED-DEFECTS 10): reload with SIGHUP.
+      // No --web.enable-admin-api / --web.enable-lifecycle: reload with SIGHUP.
       command: [
         `--config.file=${containerPaths.prometheusConfig}`,
         '--storage.tsdb.path=/prometheus',

@@ -10,6 +10,7 @@ import { renderAlloy } from './monitoring/alloy.ts';
 import { renderGrafana } from './monitoring/grafana.ts';
 import { renderLoki } from './monitoring/loki.ts';
 import { renderPrometheus } from './monitoring/prometheus.ts';
+import { renderNginx } from './nginx/index.ts';
 import { renderObjectStore } from './object-store.ts';
 import { renderRedis } from './redis.ts';
 import { renderTreeReadme } from './tree-readme.ts';
@@ -30,6 +31,7 @@ const renderers: Renderer[] = [
   renderLoki,
   renderAlloy,
   renderHost,
+  renderNginx,
 ];
 
 /** Renders the whole tree, sorted by path; two renderers claiming one path is a bug, reported as such. */

@@ -10,7 +10,7 @@ function redisConf(r: RedisDataModel): string {
     {
       comment:
         'Network. protected-mode stays on: it lets non-loopback clients in only because a password is set\n' +
-        '(SEED-DEFECTS 4). requirepass is not in this file: the container command feeds it to redis-server on\n' +
+        '. requirepass is not in this file: the container command feeds it to redis-server on\n' +
         'stdin from REDIS_PASSWORD, so it is in no file and no argv.',
       entries: [
         kv('bind', '0.0.0.0'),
@@ -59,7 +59,7 @@ function redisConf(r: RedisDataModel): string {
     },
     {
       comment:
-        `Memory: ${r.maxMemoryMiB} MiB of the container's ${r.containerLimitMiB} MiB (SEED-DEFECTS 30). The rest is for the\n` +
+        `Memory: ${r.maxMemoryMiB} MiB of the container's ${r.containerLimitMiB} MiB. The rest is for the\n` +
         'fork of BGSAVE / AOF rewrite, client buffers and fragmentation. Only keys with a TTL are evicted, so\n' +
         'sessions stored without one are never dropped.',
       entries: [
@@ -88,7 +88,7 @@ function redisConf(r: RedisDataModel): string {
       ],
     },
     {
-      comment: 'Encodings (Redis 7 names: listpack replaced ziplist, SEED-DEFECTS 34)',
+      comment: 'Encodings (Redis 7 names: listpack replaced ziplist)',
       entries: [
         kv('hash-max-listpack-entries', 512),
         kv('hash-max-listpack-value', 64),

@@ -16,7 +16,7 @@ const problemsOf = (input: unknown): string[] => {
 };
 
 describe('site configuration', () => {
-  it('defaults reproduce the seed', () => {
+  it('defaults reproduce the specification', () => {
     const config = validateConfig({});
     expect(config.domain).toBe('smartacademy.edu.bd');
     expect(config.timezone).toBe('Asia/Dhaka');

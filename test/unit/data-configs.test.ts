@@ -108,7 +108,7 @@ describe('postgresql.conf', () => {
     expect(pgConf.get('log_timezone')).toBe('Europe/Berlin');
   });
 
-  it('keeps WAL archiving off by default (SEED-DEFECTS 21)', () => {
+  it('keeps WAL archiving off by default', () => {
     const { pgConf, model } = build();
     expect(pgConf.get('archive_mode')).toBe('off');
     expect(pgConf.has('archive_command')).toBe(false);
@@ -149,7 +149,7 @@ describe('postgresql.conf', () => {
   });
 });
 
-describe('pg_hba.conf (SEED-DEFECTS 13)', () => {
+describe('pg_hba.conf', () => {
   it('has no trust line: every rule asks for a SCRAM password', () => {
     const { hba } = build();
     const rows = hbaRows(hba);
@@ -172,12 +172,12 @@ describe('pg_hba.conf (SEED-DEFECTS 13)', () => {
       `host all all ${subnet} scram-sha-256`,
       `host replication all ${subnet} scram-sha-256`,
     ]);
-    // The seed's dead 172.20 line (the internal network, where PostgreSQL is not) is gone.
+    // The specification's dead 172.20 line (the internal network, where PostgreSQL is not) is gone.
     expect(hba).not.toContain(model.networks.internal.subnet);
   });
 });
 
-describe('init script (SEED-DEFECTS 14)', () => {
+describe('init script', () => {
   it('is a strict bash script that takes the database, users and password from the environment', () => {
     const { init, model } = build({
       postgres: { database: 'school_db', user: 'school_owner', analyticsUser: 'reporting' },
@@ -223,7 +223,7 @@ describe('my.cnf (MySQL 8.4)', () => {
     'skip-host-cache',
   ];
 
-  it('uses none of the options 8.4 removed or deprecated (SEED-DEFECTS 33) and logs errors to stderr (5)', () => {
+  it('uses none of the options 8.4 removed or deprecated and logs errors to stderr (5)', () => {
     const { myLines } = build();
     const keys = myLines.map((l) => l.key);
     for (const key of REMOVED) expect(keys, key).not.toContain(key);
@@ -264,7 +264,7 @@ describe('my.cnf (MySQL 8.4)', () => {
 });
 
 describe('redis.conf', () => {
-  it('keeps maxmemory well below the container limit with a TTL-only eviction policy (SEED-DEFECTS 30)', () => {
+  it('keeps maxmemory well below the container limit with a TTL-only eviction policy', () => {
     const { redis, model } = build();
     const limitMiB = model.resources.redis.memoryMiB;
     expect(redis.get('maxmemory')).toBe(`${redisMaxMemoryMiB(limitMiB)}mb`);
@@ -274,7 +274,7 @@ describe('redis.conf', () => {
     expect(redis.get('maxmemory-policy')).toBe('volatile-lru');
   });
 
-  it('stays in protected mode with a password supplied at run time, not in the file (SEED-DEFECTS 4)', () => {
+  it('stays in protected mode with a password supplied at run time, not in the file', () => {
     const { redis, redisLines, model } = build();
     expect(redis.get('bind')).toBe('0.0.0.0');
     expect(redis.get('protected-mode')).toBe('yes');
@@ -289,7 +289,7 @@ describe('redis.conf', () => {
     expect(r.configMounts).toEqual([{ source: r.files.conf, target: r.container.configFile }]);
   });
 
-  it('uses the Redis 7 listpack names and keeps the seed persistence (SEED-DEFECTS 34)', () => {
+  it('uses the Redis 7 listpack names and keeps the specified persistence', () => {
     const { redis, redisLines } = build();
     expect([...redis.keys()].filter((k) => k.includes('ziplist'))).toEqual([]);
     expect(redis.get('hash-max-listpack-entries')).toBe('512');
@@ -324,7 +324,7 @@ describe('secrets', () => {
           expect(secretish && l.key !== 'password_encryption', `${f.path}: ${l.key}`).toBe(false);
         }
       }
-      // A literal assignment (`X_PASSWORD=...`, not `${X_PASSWORD...}`), an SQL password literal, the seed's value.
+      // A literal assignment (`X_PASSWORD=...`, not `${X_PASSWORD...}`), an SQL password literal, the specification's example value.
       expect(f.content, f.path).not.toMatch(/PASSWORD\s*=\s*(?!\$)\S|PASSWORD\s+'[^']*'|secure_\w*password/i);
     }
   });

@@ -333,7 +333,7 @@ describe('sysctl', () => {
     expect(sysctl.has('net.ipv4.ip_local_reserved_ports')).toBe(false);
   });
 
-  it('sets nonlocal bind (stub_status on the docker bridge), Redis overcommit, swappiness, seed network tuning', () => {
+  it('sets nonlocal bind (stub_status on the docker bridge), Redis overcommit, swappiness, the specified network tuning', () => {
     expect(sysctl.get('net.ipv4.ip_nonlocal_bind')).toBe('1');
     expect(sysctl.get('vm.overcommit_memory')).toBe('1');
     expect(sysctl.get('vm.swappiness')).toBe('10');

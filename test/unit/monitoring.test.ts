@@ -486,7 +486,7 @@ describe('alert-rules.yml', () => {
   const rules: Any[] = yamlOf(files, m.files.alertRules).groups[0].rules;
   const byName = new Map<string, Any>(rules.map((r) => [r.alert, r]));
 
-  it('watches each container by name (SEED-DEFECTS 26)', () => {
+  it('watches each container by name', () => {
     const expr: string = byName.get('ContainerDown').expr;
     expect(expr).not.toContain('absent(');
     expect(expr).toMatch(
@@ -557,7 +557,7 @@ describe('alertmanager.yml', () => {
   const text = content(files, m.files.alertmanager);
   const am = parse(text);
 
-  it('reads secrets from files the alertmanager container mounts (SEED-DEFECTS 3, 27)', () => {
+  it('reads secrets from files the alertmanager container mounts', () => {
     expect(text).not.toContain('${');
     expect(am.global.smtp_auth_password).toBeUndefined();
     const secrets = service(model, 'alertmanager').secrets;
@@ -572,7 +572,7 @@ describe('alertmanager.yml', () => {
     expect(critical.webhook_configs).toBeUndefined();
   });
 
-  it('uses matchers, not match/source_match (SEED-DEFECTS 34), and renders no templates glob', () => {
+  it('uses matchers, not match/source_match, and renders no templates glob', () => {
     const keys = allKeys(am);
     for (const old of ['match', 'match_re', 'source_match', 'target_match', 'templates'])
       expect(keys.has(old), old).toBe(false);
@@ -647,7 +647,7 @@ describe('loki-config.yml', () => {
   const text = content(files, m.files.loki);
   const loki = parse(text);
 
-  it('uses tsdb and schema v13 from a fixed date (SEED-DEFECTS 28)', () => {
+  it('uses tsdb and schema v13 from a fixed date', () => {
     expect(loki.schema_config.configs).toHaveLength(1);
     expect(loki.schema_config.configs[0]).toMatchObject({
       store: 'tsdb',

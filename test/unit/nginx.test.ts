@@ -20,7 +20,7 @@ import {
 } from '../../src/render/nginx/parse.ts';
 
 // The nginx edge: render from the config, parse every file back, resolve includes the way nginx does and
-// assert the structure and the fixes of SEED-DEFECTS 1, 2, 11, 12, 17, 18, 19, 24 and 32.
+// assert the structure and the fixes of the specification's defects.
 
 function render(input: SiteConfigInput = {}, options: EdgeOptions = {}) {
   const core = buildCore(validateConfig(input));
@@ -139,7 +139,7 @@ function route(tree: NginxNode[], host: string, uri: string): NginxBlock {
 const proxyTarget = (location: NginxBlock) => directivesOf(location, 'proxy_pass')[0]?.args[0];
 const denies = (location: NginxBlock) => directivesOf(location, 'deny').some((d) => d.args[0] === 'all');
 
-describe('real client address (SEED-DEFECTS 11)', () => {
+describe('real client address', () => {
   it('trusts CF-Connecting-IP from every configured Cloudflare range, at http level', () => {
     const { core, tree } = render();
     const ranges = directivesOf(http(tree), 'set_real_ip_from').map((d) => d.args[0]);
@@ -159,7 +159,7 @@ describe('real client address (SEED-DEFECTS 11)', () => {
 });
 
 describe('TLS', () => {
-  it('requires Cloudflare client certificates when authenticated origin pulls are on (SEED-DEFECTS 12)', () => {
+  it('requires Cloudflare client certificates when authenticated origin pulls are on', () => {
     const { tree, edge } = render();
     expect(directivesOf(http(tree), 'ssl_verify_client').map(args)).toEqual(['on']);
     expect(directivesOf(http(tree), 'ssl_client_certificate').map(args)).toEqual([edge.paths.originPullCa]);
@@ -171,7 +171,7 @@ describe('TLS', () => {
     expect(findDirectives(tree, 'ssl_client_certificate')).toEqual([]);
   });
 
-  it('is Mozilla intermediate, set once at http level, without OCSP stapling (SEED-DEFECTS 32)', () => {
+  it('is Mozilla intermediate, set once at http level, without OCSP stapling', () => {
     const { tree, core } = render();
     const h = http(tree);
     expect(directivesOf(h, 'ssl_protocols').map(args)).toEqual(['TLSv1.2 TLSv1.3']);
@@ -184,7 +184,7 @@ describe('TLS', () => {
     for (const s of servers(tree)) expect(findDirectives([s], 'ssl_certificate')).toEqual([]);
   });
 
-  it('switches the HTTP/2 form at nginx 1.25.1 (SEED-DEFECTS 32)', () => {
+  it('switches the HTTP/2 form at nginx 1.25.1', () => {
     const tlsServers = (tree: NginxNode[]) => servers(tree).filter((s) => ports(s).includes('443'));
     for (const version of ['1.22.1', '1.24.0', '1.25.0']) {
       const { tree } = render({ edge: { nginxVersion: version } });
@@ -209,7 +209,7 @@ describe('TLS', () => {
   });
 });
 
-describe('security headers (SEED-DEFECTS 18, 32)', () => {
+describe('security headers', () => {
   it('are included in every server with TLS and in every context that has its own add_header', () => {
     const { tree, edge, file } = render();
     const snippet = installedPath(edge, edge.files.securityHeaders);
@@ -280,7 +280,7 @@ describe('security headers (SEED-DEFECTS 18, 32)', () => {
 });
 
 describe('routing', () => {
-  it('serves Next.js build files with ^~ and proxies static files to the web app (SEED-DEFECTS 18)', () => {
+  it('serves Next.js build files with ^~ and proxies static files to the web app', () => {
     const { tree, core, edge } = render();
     const root = core.domains.root;
     const chunk = route(tree, root, '/_next/static/chunks/main-abc123.js');
@@ -309,7 +309,7 @@ describe('routing', () => {
     }
   });
 
-  it('keeps /metrics and /internal private on every site, whatever the case (SEED-DEFECTS 17)', () => {
+  it('keeps /metrics and /internal private on every site, whatever the case', () => {
     const { tree, core } = render();
     const api = core.domains.api;
     for (const uri of ['/metrics', '/METRICS', '/metrics/', '/internal/jobs', '/Internal']) {
@@ -438,7 +438,7 @@ describe('servers', () => {
     ).toEqual(['3600s']);
   });
 
-  it('drops unknown Host names on 80 and 443 with one default_server each (SEED-DEFECTS 19)', () => {
+  it('drops unknown Host names on 80 and 443 with one default_server each', () => {
     const { tree } = render();
     for (const port of ['80', '443']) {
       const defaults = servers(tree).flatMap((s) =>
@@ -454,7 +454,7 @@ describe('servers', () => {
     expect(directivesOf(https, 'ssl_reject_handshake').map(args)).toEqual(['on']);
   });
 
-  it('restricts admin and Grafana to the allowlist when there is one (SEED-DEFECTS 19)', () => {
+  it('restricts admin and Grafana to the allowlist when there is one', () => {
     const allow = ['203.0.113.0/24', '2001:db8::/48'];
     const { tree, core } = render({ edge: { adminAllowlist: allow } });
     for (const host of [core.domains.admin, core.domains.grafana]) {
@@ -485,7 +485,7 @@ describe('servers', () => {
     expect(directivesOf(l, 'deny').map(args)).toEqual(['all']);
   });
 
-  it('writes a JSON access log and an error log per server, all listed in the model (SEED-DEFECTS 24)', () => {
+  it('writes a JSON access log and an error log per server, all listed in the model', () => {
     const { tree, edge, text } = render();
     for (const s of servers(tree)) {
       expect(directivesOf(s, 'error_log')).toHaveLength(1);
@@ -636,7 +636,7 @@ describe('the whole configuration', () => {
     'map_hash_bucket_size',
   ];
 
-  it('has no duplicate directive in one context, once includes are resolved (SEED-DEFECTS 1)', () => {
+  it('has no duplicate directive in one context, once includes are resolved', () => {
     for (const input of [{}, { edge: { nginxVersion: '1.26.0', adminAllowlist: ['10.0.0.0/8'] } }]) {
       const { tree } = render(input as SiteConfigInput);
       const check = (nodes: NginxNode[], where: string) => {
@@ -660,7 +660,7 @@ describe('the whole configuration', () => {
     }
   });
 
-  it('keeps map and geo at http level only (SEED-DEFECTS 2)', () => {
+  it('keeps map and geo at http level only', () => {
     const { tree, file, edge } = render();
     expect(findBlocks(servers(tree), 'map')).toEqual([]);
     expect(findBlocks(servers(tree), 'geo')).toEqual([]);

@@ -12,9 +12,9 @@ function myCnf(my: MysqlDataModel): string {
   const sections: KvSection[] = [
     {
       comment:
-        'MySQL 8.4 LTS. Options removed or deprecated since 8.0 are not used (SEED-DEFECTS 33): binlog_expire_logs_seconds\n' +
+        'MySQL 8.4 LTS. Options removed or deprecated since 8.0 are not used: binlog_expire_logs_seconds\n' +
         'replaces expire_logs_days, innodb_redo_log_capacity replaces innodb_log_file_size, binlog_format (ROW) and\n' +
-        'symbolic-links are gone. No log_error: the error log goes to stderr, i.e. `docker logs` (SEED-DEFECTS 5).',
+        'symbolic-links are gone. No log_error: the error log goes to stderr, i.e. `docker logs`.',
       header: 'mysqld',
       entries: [
         kv('datadir', my.container.dataDir),

@@ -82,7 +82,7 @@ function postgresqlConf(pg: PostgresDataModel): string {
               kv(
                 'archive_mode',
                 false,
-                'Off until config.postgres.walArchiving brings a mounted archive target (SEED-DEFECTS 21:\n' +
+                'Off until config.postgres.walArchiving brings a mounted archive target (\n' +
                   'an archive_command without one fails forever and pg_wal grows until the disk is full).',
               ),
             ]),
@@ -92,7 +92,7 @@ function postgresqlConf(pg: PostgresDataModel): string {
     },
     {
       comment:
-        'Logging: to stderr only, so `docker logs` and the log shipper see it (SEED-DEFECTS 22: the collector\n' +
+        'Logging: to stderr only, so `docker logs` and the log shipper see it (the collector\n' +
         'hid the logs in PGDATA).',
       entries: [
         kv('log_destination', 'stderr'),
@@ -131,7 +131,7 @@ function postgresqlConf(pg: PostgresDataModel): string {
     {
       comment:
         'Locale and time. No lc_* settings: initdb fixes them from the image locale when the cluster is created,\n' +
-        'and a locale the host lacks would stop the server (SEED-DEFECTS 22).',
+        'and a locale the host lacks would stop the server.',
       entries: [kv('default_text_search_config', 'pg_catalog.english'), kv('timezone', pg.timezone)],
     },
     {
@@ -153,7 +153,7 @@ function hbaConf(rules: readonly HbaRule[]): string {
       .trimEnd();
   const body = rules.flatMap((r, i) => [`# ${r.comment}`, line(rows[i] as string[])]);
   return [
-    '# First matching line wins. Every login needs a SCRAM password; there is no trust line (SEED-DEFECTS 13).',
+    '# First matching line wins. Every login needs a SCRAM password; there is no trust line.',
     '',
     line(header),
     ...body,

@@ -8,9 +8,9 @@ type Input = CoreModel & { monitoring: MonitoringModel };
 export const RECEIVERS = { team: 'team', critical: 'critical' } as const;
 
 /**
- * monitoring/alertmanager/alertmanager.yml (seed 7.3). Secrets are read from files (SEED-DEFECTS 3, 27:
+ * monitoring/alertmanager/alertmanager.yml . Secrets are read from files (
  * Alertmanager does not expand `${VAR}`), routes use `matchers` (34), Slack gets a Slack receiver instead of
- * a generic webhook, and there is no `templates:` glob (the seed's directory was never written).
+ * a generic webhook, and there is no `templates:` glob .
  */
 export function alertmanagerConfig(model: Input): Record<string, unknown> {
   const { alerts } = model.config;

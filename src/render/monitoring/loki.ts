@@ -26,7 +26,7 @@ export function yamlWithComments(value: Record<string, unknown>, comments: Recor
 }
 
 /**
- * monitoring/loki/loki-config.yml for Loki 3 single binary (SEED-DEFECTS 28): tsdb + schema v13, retention by
+ * monitoring/loki/loki-config.yml for Loki 3 single binary: tsdb + schema v13, retention by
  * the compactor with a delete-request store, no `enforce_metric_name` (removed in 3.0).
  */
 export function lokiConfig(model: Input): Record<string, unknown> {

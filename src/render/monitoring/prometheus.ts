@@ -28,7 +28,7 @@ function scrapeConfig(job: ScrapeJob): Record<string, unknown> {
   return config;
 }
 
-/** monitoring/prometheus/prometheus.yml (seed 7.1, SEED-DEFECTS 25: exporters exist, blackbox, no fixed instance). */
+/** monitoring/prometheus/prometheus.yml (exporters exist, blackbox, no fixed instance). */
 export function prometheusConfig(model: Input): Record<string, unknown> {
   const m = model.monitoring;
   return {
@@ -59,7 +59,7 @@ const ruleYaml = (rule: AlertRule) => ({
   annotations: { summary: rule.summary, description: rule.description },
 });
 
-/** monitoring/prometheus/alert-rules.yml (seed 7.2, SEED-DEFECTS 26). */
+/** monitoring/prometheus/alert-rules.yml . */
 export function alertRules(model: Input): Record<string, unknown> {
   return { groups: [{ name: model.monitoring.ruleGroup, rules: model.monitoring.rules.map(ruleYaml) }] };
 }
@@ -88,7 +88,7 @@ const series = (name: string, labels: Record<string, string>) =>
     .map(([k, v]) => `${k}="${v}"`)
     .join(',')}}`;
 
-/** monitoring/prometheus/tests/alert-rules.test.yml: `promtool test rules` cases for the rules that went wrong in the seed. */
+/** monitoring/prometheus/tests/alert-rules.test.yml: `promtool test rules` cases for the rules whose logic is easy to get wrong. */
 export function alertRuleTests(model: Input): Record<string, unknown> {
   const m = model.monitoring;
   const j = m.jobNames;
@@ -261,7 +261,7 @@ export function alertRuleTests(model: Input): Record<string, unknown> {
         alert_rule_test: [{ eval_time: '10m', alertname: 'HighErrorRate', exp_alerts: [] }],
       },
       {
-        // maxmemory 0 means unlimited: no alert (the seed divided by zero).
+        // maxmemory 0 means unlimited: no alert .
         interval: '1m',
         input_series: [
           { series: series('redis_memory_used_bytes', redis), values: '1000000x15' },

@@ -5,9 +5,9 @@ import { printNginx } from './print.ts';
 import type { NginxInput } from './types.ts';
 
 // conf.d files with http-level settings: included once, in the http block of nginx.conf, never in a server
-// (SEED-DEFECTS 2: map and geo are not allowed there).
+// (map and geo are not allowed there).
 
-/** SEED-DEFECTS 11: the client address is CF-Connecting-IP, believed only from Cloudflare's edge. */
+/** the client address is CF-Connecting-IP, believed only from Cloudflare's edge. */
 function realIp({ edge }: NginxInput): RenderedFile {
   const nodes = [
     comment(
@@ -41,7 +41,7 @@ function rateLimits({ edge }: NginxInput): RenderedFile {
 function maps({ edge }: NginxInput): RenderedFile {
   const nodes = [
     comment('WebSocket upgrades get "Connection: upgrade"; other requests send no Connection header, so'),
-    comment('upstream keepalive connections are reused (SEED-DEFECTS 18).'),
+    comment('upstream keepalive connections are reused.'),
     block('map', ['$http_upgrade', '$connection_upgrade'], [d('default', 'upgrade'), d('', '')]),
     blank(),
     comment('The API answers CORS requests from these origins only.'),
@@ -64,9 +64,7 @@ function maps({ edge }: NginxInput): RenderedFile {
 function proxyCache({ edge }: NginxInput): RenderedFile {
   const c = edge.proxyCache;
   const nodes = [
-    comment(
-      'Cache of the web app build files and optimised images (SEED-DEFECTS 18: used, not just declared).',
-    ),
+    comment('Cache of the web app build files and optimised images (used, not just declared).'),
     d(
       'proxy_cache_path',
       edge.paths.proxyCache,

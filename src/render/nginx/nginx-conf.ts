@@ -79,7 +79,7 @@ export function renderNginxConf({ edge }: NginxInput): RenderedFile[] {
       d('tcp_nodelay', 'on'),
       d('keepalive_timeout', 65),
       d('types_hash_max_size', 2048),
-      comment('The only server_tokens of the configuration (SEED-DEFECTS 1).'),
+      comment('The only server_tokens of the configuration.'),
       d('server_tokens', 'off'),
       d('server_names_hash_bucket_size', edge.hashBucketSize),
       d('map_hash_bucket_size', edge.hashBucketSize),

@@ -8,7 +8,7 @@ import type { NginxInput } from './types.ts';
 
 /**
  * The headers of a context that defines add_header of its own: nginx then inherits none from the server, so
- * the security headers (and the API's CORS headers) are repeated through the snippet (SEED-DEFECTS 18).
+ * the security headers (and the API's CORS headers) are repeated through the snippet.
  */
 function ownHeaders(edge: EdgeModel, server: EdgeServer, headers: NginxDirective[]): NginxDirective[] {
   if (headers.length === 0) return [];
@@ -123,7 +123,7 @@ function server(edge: EdgeModel, s: EdgeServer): NginxBlock {
       blank(),
       ...(s.allow.length > 0
         ? [
-            comment('SEED-DEFECTS 19: only these client ranges.'),
+            comment('only these client ranges.'),
             ...s.allow.map((a) => d('allow', a)),
             d('deny', 'all'),
             blank(),

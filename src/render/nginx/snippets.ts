@@ -26,15 +26,15 @@ export const corsHeaders = (edge: EdgeModel): NginxDirective[] => [
 export function renderSnippets({ edge }: NginxInput): RenderedFile[] {
   const security = [
     comment(
-      'SEED-DEFECTS 18: include in every server and in every location or if block with its own add_header.\n' +
-        'No X-XSS-Protection: obsolete, and harmful in old browsers (SEED-DEFECTS 32).',
+      'include in every server and in every location or if block with its own add_header.\n' +
+        'No X-XSS-Protection: obsolete, and harmful in old browsers.',
     ),
     ...edge.securityHeaders.map((h) => addHeader(h.name, h.value)),
     comment('Empty (not sent) on sites that set their own policy; see the map in conf.d.'),
     addHeader('Content-Security-Policy', edge.csp.variable),
   ];
   const proxy = [
-    comment('HTTP/1.1 without "Connection: close" keeps upstream connections alive (SEED-DEFECTS 18);'),
+    comment('HTTP/1.1 without "Connection: close" keeps upstream connections alive;'),
     comment('$connection_upgrade is "upgrade" only for WebSocket requests.'),
     d('proxy_http_version', '1.1'),
     d('proxy_set_header', 'Host', '$host'),

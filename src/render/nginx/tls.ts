@@ -8,8 +8,8 @@ import type { NginxInput } from './types.ts';
 export function renderTls({ edge }: NginxInput): RenderedFile[] {
   const { tls, paths } = edge;
   const nodes = [
-    comment('Mozilla intermediate. No OCSP stapling: Cloudflare origin certificates have no responder'),
-    comment('(SEED-DEFECTS 32). The DHE suites apply only if an ssl_dhparam is ever added.'),
+    comment('Mozilla intermediate. No OCSP stapling: Cloudflare origin certificates have no responder.'),
+    comment('The DHE suites apply only if an ssl_dhparam is ever added.'),
     d('ssl_protocols', ...tls.protocols),
     d('ssl_ciphers', tls.ciphers),
     d('ssl_prefer_server_ciphers', 'off'),
@@ -24,9 +24,7 @@ export function renderTls({ edge }: NginxInput): RenderedFile[] {
       ? [comment('Authenticated origin pulls are off: any client may connect directly.')]
       : [
           blank(),
-          comment(
-            'SEED-DEFECTS 12: authenticated origin pulls. Only Cloudflare holds a client certificate signed',
-          ),
+          comment('authenticated origin pulls. Only Cloudflare holds a client certificate signed'),
           comment('by this CA, so the origin cannot be reached around Cloudflare.'),
           d('ssl_client_certificate', tls.clientCa),
           d('ssl_verify_client', 'on'),
