@@ -8,6 +8,8 @@ import { cloudflareIpRanges } from './cloudflare-ranges.ts';
 const hostname = z
   .string()
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a lower-case DNS name');
+const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a DNS label such as "api"');
+const imageName = z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/, 'an image name without tag');
 const absolutePath = z.string().regex(/^\/[^\s]*[^/\s]$|^\/$/, 'an absolute path without trailing slash');
 const email = z.email('an e-mail address');
 const cidr = z
@@ -60,26 +62,11 @@ export const siteConfigSchema = z.strictObject({
   /** Sub-domain labels (prefixed to `domain`). */
   subdomains: z
     .strictObject({
-      www: z
-        .string()
-        .regex(/^[a-z0-9-]+$/)
-        .default('www'),
-      api: z
-        .string()
-        .regex(/^[a-z0-9-]+$/)
-        .default('api'),
-      admin: z
-        .string()
-        .regex(/^[a-z0-9-]+$/)
-        .default('admin'),
-      grafana: z
-        .string()
-        .regex(/^[a-z0-9-]+$/)
-        .default('grafana'),
-      gibbon: z
-        .string()
-        .regex(/^[a-z0-9-]+$/)
-        .default('gibbon'),
+      www: dnsLabel.default('www'),
+      api: dnsLabel.default('api'),
+      admin: dnsLabel.default('admin'),
+      grafana: dnsLabel.default('grafana'),
+      gibbon: dnsLabel.default('gibbon'),
     })
     .prefault({}),
   /** IANA time zone of the server, the databases and the cron schedule. */
@@ -142,18 +129,9 @@ export const siteConfigSchema = z.strictObject({
   /** Every image pinned by explicit version. Application images take the release tag at deploy time. */
   images: z
     .strictObject({
-      api: z
-        .string()
-        .regex(/^[a-z0-9][a-z0-9._/-]*$/, 'an image name without tag')
-        .default('ghcr.io/smart-academy/api'),
-      web: z
-        .string()
-        .regex(/^[a-z0-9][a-z0-9._/-]*$/, 'an image name without tag')
-        .default('ghcr.io/smart-academy/web'),
-      admin: z
-        .string()
-        .regex(/^[a-z0-9][a-z0-9._/-]*$/, 'an image name without tag')
-        .default('ghcr.io/smart-academy/admin'),
+      api: imageName.default('ghcr.io/smart-academy/api'),
+      web: imageName.default('ghcr.io/smart-academy/web'),
+      admin: imageName.default('ghcr.io/smart-academy/admin'),
       /** The application release deployed when none is given. */
       appVersion: z
         .string()
