@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { EXIT_FAILED } from '../lib/errors.ts';
+import { registerCheck } from './check.ts';
 import { registerSecrets } from './secrets.ts';
 import { registerSynth } from './synth.ts';
 
@@ -10,6 +11,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerSynth(program);
+registerCheck(program);
 registerSecrets(program);
 
 // bin/academy passes our arguments after a `--` that keeps them away from Node's own option parser.
