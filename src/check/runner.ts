@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -35,6 +35,9 @@ export async function runChecks(
   options: RunOptions,
 ): Promise<CheckResult[]> {
   const base = await mkdtemp(join(tmpdir(), 'academy-check-'));
+  // Traversable (not listable) by the service users some checks run as (postgres); each check's own
+  // folder stays 0700.
+  await chmod(base, 0o711);
   let serial = 0;
   const tempDir = (label: string) =>
     mkdtemp(join(base, `${label.replace(/[^a-z0-9-]/gi, '-')}-${serial++}-`));
@@ -71,7 +74,12 @@ export async function runChecks(
         }
       }
       const durationMs = Math.round(performance.now() - start);
-      results[index] = rows.map((row) => ({ ...row, durationMs }));
+      // Under --strict nothing may go unchecked: a check that could not run fails.
+      results[index] = rows.map((row) => ({
+        ...row,
+        ...(options.strict && row.status === 'skip' ? { status: 'fail' as const } : {}),
+        durationMs,
+      }));
       for (const row of results[index]) options.onResult?.(row);
     }
   };

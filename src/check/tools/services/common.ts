@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import type { CheckResult, TreeFiles } from '../../types.ts';
+
+// Helpers shared by the service and host checks: running a program without throwing, placing copies of tree
+// files in a temporary folder, and turning the program's output into a message that names tree paths.
+
+export type Row = Omit<CheckResult, 'durationMs'>;
+
+export interface RunResult {
+  exitCode: number | undefined;
+  /** stdout and stderr interleaved, trimmed; the spawn error when the program could not start. */
+  output: string;
+  timedOut: boolean;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  /** The child's whole environment (nothing inherited): see childEnv. */
+  env?: Record<string, string>;
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** Runs a program to completion; never throws (a missing program or a timeout is a result too). */
+export async function run(
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const result = await execa(file, args, {
+    reject: false,
+    all: true,
+    cwd: options.cwd,
+    env: options.env ?? childEnv(),
+    extendEnv: false,
+    input: options.input,
+    stdin: options.input === undefined ? 'ignore' : undefined,
+    timeout: options.timeoutMs ?? 30_000,
+  });
+  const all = typeof result.all === 'string' ? result.all.trim() : '';
+  return {
+    exitCode: result.exitCode,
+    output: all === '' && result.failed ? (result.shortMessage ?? '') : all,
+    timedOut: Boolean(result.timedOut),
+  };
+}
+
+/**
+ * The environment for a child: this process's, without anything that could log in for it (PG*, REDISCLI_AUTH,
+ * MYSQL_PWD) and with C messages, plus `extra`. Secrets go only into the child that needs them.
+ */
+export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined) continue;
+    if (/^PG/.test(key) || key === 'REDISCLI_AUTH' || key === 'MYSQL_PWD' || /^LC_|^LANG/.test(key)) continue;
+    env[key] = value;
+  }
+  return { ...env, LC_ALL: 'C', ...extra };
+}
+
+/** A throwaway password: letters and digits only, so it needs no quoting anywhere. */
+export const throwawayPassword = () => randomBytes(18).toString('hex');
+
+/** A TCP port on 127.0.0.1 that is free right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+/** Files of the tree under `folder` (tree-relative, no trailing slash), sorted; `filter` on the path. */
+export function filesUnder(
+  tree: TreeFiles,
+  folder: string,
+  filter: (path: string) => boolean = () => true,
+): string[] {
+  return [...tree.files.keys()].filter((p) => p.startsWith(`${folder}/`) && filter(p)).sort();
+}
+
+/** The content of a tree file, or undefined. */
+export const treeText = (tree: TreeFiles, path: string) => tree.files.get(path)?.content;
+
+/** Writes `content` to `dir/name` (creating folders) with `mode`; returns the absolute path. */
+export async function writeCopy(dir: string, name: string, content: string, mode = 0o644): Promise<string> {
+  const path = join(dir, name);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, content, { mode });
+  await chmod(path, mode);
+  return path;
+}
+
+/** Replaces every occurrence of each temporary path with the tree path it stands for (longest first). */
+export function relabel(text: string, paths: ReadonlyArray<readonly [string, string]>): string {
+  let out = text;
+  for (const [from, to] of [...paths].sort((a, b) => b[0].length - a[0].length)) {
+    if (from !== '') out = out.split(from).join(to);
+  }
+  return out;
+}
+
+/** The lines of a text file. */
+export const splitLines = (text: string) => text.split('\n');
+
+/** The last `count` non-empty lines of a program's output. */
+export function tail(text: string, count: number): string {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  return lines.slice(-count).join('\n');
+}
+
+/** A row for a program that ran and rejected the file, or passed it; `output` is already relabelled. */
+export function verdictRow(
+  target: string,
+  tool: string,
+  ok: boolean,
+  output: string,
+  notes: string[] = [],
+): Row {
+  return ok
+    ? { target, tool, status: 'pass', ...(notes.length > 0 ? { notes } : {}) }
+    : {
+        target,
+        tool,
+        status: 'fail',
+        message: output.trim() === '' ? `${tool} rejected the file (no output)` : output.trim(),
+        ...(notes.length > 0 ? { notes } : {}),
+      };
+}
+
+/** Whether this process runs as root (servers that refuse root then run as their own user). */
+export const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
