@@ -3,6 +3,7 @@ import { EXIT_FAILED } from '../lib/errors.ts';
 import { registerCheck } from './check.ts';
 import { registerSecrets } from './secrets.ts';
 import { registerSynth } from './synth.ts';
+import { registerUp } from './up.ts';
 
 const program = new Command()
   .name('academy')
@@ -13,6 +14,7 @@ const program = new Command()
 registerSynth(program);
 registerCheck(program);
 registerSecrets(program);
+registerUp(program);
 
 // bin/academy passes our arguments after a `--` that keeps them away from Node's own option parser.
 const argv =

@@ -10,6 +10,8 @@ export type Step =
       timeoutMs?: number;
       /** A failure of this step does not stop the plan (clean-up of something that may not exist). */
       mayFail?: boolean;
+      /** Gathers what explains a failure (which service, the tail of its log), appended to the error. */
+      diagnose?: () => Promise<string>;
     }
   | { kind: 'task'; title: string; run: () => Promise<string | undefined> };
 

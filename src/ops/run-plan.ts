@@ -38,6 +38,10 @@ export async function runPlan(
       continue;
     }
     log(`${prefix} ${step.title}: FAILED after ${seconds(ms)}`);
+    if (step.kind === 'command' && step.diagnose) {
+      const diagnosis = await step.diagnose().catch((error: Error) => `(no diagnosis: ${error.message})`);
+      report.output = `${report.output ?? ''}\n${diagnosis}`;
+    }
     throw new OperationFailed(
       `${plan.title}: step ${index + 1} "${step.title}" failed:\n${report.output ?? ''}`.trimEnd(),
     );
