@@ -1,5 +1,17 @@
 import { constants } from 'node:fs';
-import { access, chmod, copyFile, cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  access,
+  chmod,
+  copyFile,
+  cp,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -183,6 +195,8 @@ export function buildArgv(
   return [
     'docker',
     'build',
+    // Intermediate containers of a failed step go too (the classic builder keeps them otherwise).
+    '--force-rm',
     '--label',
     `${IMAGE_HASH_LABEL}=${options.hash}`,
     ...Object.entries(args).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]),
@@ -261,12 +275,15 @@ export async function referenceInputEntries(source: ReferenceSource): Promise<Ha
   if (source.kind === 'placeholder') return readTreeEntries(source.dir, { prefix: 'app/' });
   const entries = await readTreeEntries(join(source.dir, 'src'), { prefix: 'app/src/' });
   for (const name of ['tsconfig.json', 'package.json', 'package-lock.json']) {
-    entries.push(...(await readTreeEntries(source.dir, { prefix: 'app/', skip: (p) => p !== name })));
+    entries.push({ name: `app/${name}`, content: await readFile(join(source.dir, name)) });
   }
   return entries;
 }
 
-/** Everything an image is built from; `nodeBinary` only for `reference`. */
+/**
+ * Everything an image is built from. For `reference` also the Node binary copied in (version and size) and
+ * the TypeScript that compiles the app; `node` defaults to the running binary.
+ */
 export async function imageInputEntries(
   spec: LocalImageSpec,
   options: { root: string; baseId: string; node?: { version: string; size: number } },
@@ -280,9 +297,14 @@ export async function imageInputEntries(
   }
   const source = await referenceSource(options.root);
   const node = options.node ?? { version: process.version, size: (await stat(process.execPath)).size };
+  const tsc = await readFile(join(options.root, 'node_modules/typescript/package.json'), 'utf8').then(
+    (text) => (JSON.parse(text) as { version?: string }).version ?? '?',
+    () => 'none',
+  );
   return [
     ...entries,
     ...factEntries('node', { version: node.version, size: String(node.size) }),
+    ...factEntries('typescript', { version: source.kind === 'app' ? tsc : 'unused' }),
     ...factEntries('source', { kind: source.kind }),
     ...(await readTreeEntries(join(options.root, spec.context), {
       prefix: 'image/',
@@ -329,7 +351,7 @@ export interface EnsureLocalImagesOptions {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 const NOTABLE =
-  /^(Step \d+\/\d+ :|Successfully built|ensure-docker:|install-compose-plugin:|I: (Retrieving Release|Validating Release|Resolving dependencies|Checking component|Retrieving packages|Extracting|Installing (core|base)|Unpacking the base|Configuring the base|Base system installed))/;
+  /^(Step \d+\/\d+ :|Successfully built|apps\/reference |compiling |npm ci |ensure-docker:|install-compose-plugin:|I: (Retrieving Release|Validating Release|Resolving dependencies|Checking component|Retrieving packages|Extracting|Installing (core|base)|Unpacking the base|Configuring the base|Base system installed))/;
 
 /** Prints progress as `[images] step: message`, with the notable lines of long steps indented. */
 export function printProgress(write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {

@@ -29,7 +29,9 @@ describe('academy secrets init (CLI)', () => {
     for (const value of values.values()) if (value) expect(first.stdout).not.toContain(value);
 
     expect((await stat(secretsDir)).mode & 0o777).toBe(0o700);
-    expect(await readFile(join(secretsDir, 'grafana_admin_password'), 'utf8')).toBe(values.get('GRAFANA_ADMIN_PASSWORD'));
+    expect(await readFile(join(secretsDir, 'grafana_admin_password'), 'utf8')).toBe(
+      values.get('GRAFANA_ADMIN_PASSWORD'),
+    );
     expect((await stat(join(secretsDir, 'grafana_admin_password'))).mode & 0o777).toBe(0o400);
 
     await writeFile(envFile, `${await readFile(envFile, 'utf8')}SENDGRID_API_KEY=SG.operator\n`);
