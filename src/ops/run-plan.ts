@@ -31,8 +31,11 @@ export async function runPlan(
     const ms = performance.now() - start;
     reports.push({ ...report, ms });
     if (report.ok || (step.kind === 'command' && step.mayFail)) {
+      // A task's one-line answer ("started", "unchanged") is part of the progress line.
+      const said =
+        step.kind === 'task' && report.output && !report.output.includes('\n') ? ` (${report.output})` : '';
       log(
-        `${prefix} ${step.title}: ${report.ok ? 'done' : 'skipped (failed, not needed)'} in ${seconds(ms)}`,
+        `${prefix} ${step.title}: ${report.ok ? `done${said}` : 'skipped (failed, not needed)'} in ${seconds(ms)}`,
       );
       if (options.verbose && report.output) log(report.output);
       continue;

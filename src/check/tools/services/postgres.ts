@@ -1,4 +1,4 @@
-import { chown, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, chown, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type KvLine, parseKv } from '../../../render/kv.ts';
@@ -370,7 +370,11 @@ async function runPostgres(ctx: CheckContext): Promise<Row[]> {
       : ([join(server.bin, program), args] as const);
   const serverEnv = childEnv();
 
-  if (root && owner) await chown(dir, owner.uid, owner.gid);
+  if (root && owner) {
+    // The server user must reach its own folder inside the caller's temp folder (often 0700).
+    await chmod(dirname(dir), 0o711);
+    await chown(dir, owner.uid, owner.gid);
+  }
 
   let lines: KvLine[];
   try {
