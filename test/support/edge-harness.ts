@@ -1,15 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -19,8 +10,8 @@ import type { Duplex } from 'node:stream';
 import type { SiteConfigInput } from '../../src/config/schema.ts';
 import { validateConfig } from '../../src/config/validate.ts';
 import { APP_ROLES, buildCore, COLORS, type Color, type CoreModel } from '../../src/model/core.ts';
-import { buildEdgeModel, type EdgeModel, installedPath } from '../../src/model/edge.ts';
-import { renderNginx } from '../../src/render/nginx/index.ts';
+import { buildEdgeModel, type EdgeModel } from '../../src/model/edge.ts';
+import { installEdge } from '../../src/ops/local/edge.ts';
 
 // A real nginx on loopback, started from the rendered configuration relocated under a temporary prefix, with
 // throwaway certificates and small node:http stubs in place of the applications. Used by
@@ -347,22 +338,6 @@ export async function startNginx(conf: string, errorLog: string, readyPort: numb
   return { child, stderr: () => stderr, stop };
 }
 
-/** Writes the rendered nginx files where the (relocated) model says nginx reads them; enables every site. */
-export function installEdge(core: CoreModel, edge: EdgeModel): string {
-  for (const file of renderNginx({ ...core, edge })) {
-    const target = installedPath(edge, file.path);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, file.content, { mode: file.mode });
-  }
-  mkdirSync(edge.paths.sitesEnabled, { recursive: true });
-  for (const site of edge.sites) {
-    symlinkSync(installedPath(edge, site.file), join(edge.paths.sitesEnabled, site.enabledName));
-  }
-  for (const dir of [edge.paths.logs, edge.paths.state, dirname(edge.paths.pid)])
-    mkdirSync(dir, { recursive: true });
-  return installedPath(edge, edge.files.nginxConf);
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // The whole edge
 
@@ -463,7 +438,7 @@ export async function startEdge(options: EdgeHarnessOptions = {}): Promise<EdgeH
   let certs: TestCerts;
   let nginx: NginxProcess;
   try {
-    const conf = installEdge(core, edge);
+    const { conf } = await installEdge(core, edge);
     certs = makeCerts(join(prefix, 'test-pki'), core.domains.root);
     mkdirSync(dirname(edge.paths.certificate), { recursive: true });
     writeFileSync(edge.paths.certificate, readFileSync(certs.serverCert));

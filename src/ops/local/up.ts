@@ -251,6 +251,12 @@ export function downPlan(site: LocalSite, options: { volumes: boolean }): Plan {
       if (!(await nginxRunning(edge.paths.pid))) return 'not running';
       const [file, ...args] = nginxSignalArgv(conf, errorLog, 'quit') as [string, ...string[]];
       await execa(file, args);
+      // `-s quit` only asks: wait until the master has exited and freed its ports.
+      const deadline = Date.now() + 15_000;
+      while (await nginxRunning(edge.paths.pid)) {
+        if (Date.now() > deadline) throw new Error(`nginx (${edge.paths.pid}) still runs 15 s after quit`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
       return 'stopped';
     },
   });
