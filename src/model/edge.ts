@@ -186,7 +186,8 @@ export interface EdgeModel {
   };
   securityHeaders: { name: string; value: string }[];
   proxyCache: { zone: string; size: string; maxSize: string; inactive: string };
-  logs: { dir: string; format: string; access: string[]; error: string[] };
+  /** Access logs are written in `buffer`-sized batches at most `flush` apart: one write per batch, not per request. */
+  logs: { dir: string; format: string; buffer: string; flush: string; access: string[]; error: string[] };
   stubStatus: { listen: string[]; path: string; allow: string[]; urls: string[] };
   ports: { http: number; https: number; status: number };
   sites: EdgeSite[];
@@ -666,7 +667,14 @@ export function buildEdgeModel(core: CoreModel, options: EdgeOptions = {}): Edge
     },
     securityHeaders,
     proxyCache: { zone: 'static_cache', size: '10m', maxSize: '1g', inactive: '7d' },
-    logs: { dir: logDir, format: 'json', access: [...new Set(accessLogs)], error: [...new Set(errorLogs)] },
+    logs: {
+      dir: logDir,
+      format: 'json',
+      buffer: '64k',
+      flush: '1s',
+      access: [...new Set(accessLogs)],
+      error: [...new Set(errorLogs)],
+    },
     stubStatus: {
       listen: stubListen,
       path: status.path,

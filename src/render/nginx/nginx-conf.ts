@@ -100,7 +100,7 @@ export function renderNginxConf({ edge }: NginxInput): RenderedFile[] {
       comment(`$remote_addr is the client (real-ip); peer_ip is the Cloudflare edge. "color" is the`),
       comment(`${edge.colorHeader} response header of the applications.`),
       d('log_format', logs.format, 'escape=json', jsonLogFormat(edge.colorHeader)),
-      d('access_log', `${logs.dir}/access.log`, logs.format),
+      d('access_log', `${logs.dir}/access.log`, logs.format, `buffer=${logs.buffer}`, `flush=${logs.flush}`),
       blank(),
       d('gzip', 'on'),
       d('gzip_vary', 'on'),

@@ -118,7 +118,15 @@ function server(edge: EdgeModel, s: EdgeServer): NginxBlock {
       d('server_name', ...s.serverNames),
       s.rejectHandshake && d('ssl_reject_handshake', 'on'),
       blank(),
-      s.accessLog === null ? d('access_log', 'off') : d('access_log', s.accessLog, edge.logs.format),
+      s.accessLog === null
+        ? d('access_log', 'off')
+        : d(
+            'access_log',
+            s.accessLog,
+            edge.logs.format,
+            `buffer=${edge.logs.buffer}`,
+            `flush=${edge.logs.flush}`,
+          ),
       d('error_log', s.errorLog, 'warn'),
       blank(),
       ...(s.allow.length > 0
