@@ -46,8 +46,8 @@ export const alertmanagerCheck: Check = {
         display: target,
       },
     );
-    const row: Row = { target, tool: TOOL, status: result.run.code === 0 ? 'pass' : 'fail' };
-    if (result.run.code !== 0) row.message = describePaths(trimOutput(result.run.output), copy.names);
+    const row: Row = { target, tool: TOOL, status: result.run.exitCode === 0 ? 'pass' : 'fail' };
+    if (result.run.exitCode !== 0) row.message = describePaths(trimOutput(result.run.output), copy.names);
     if (result.notes.length > 0) row.notes = result.notes;
     return [row];
   },

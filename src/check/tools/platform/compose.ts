@@ -59,7 +59,7 @@ export const composeCheck: Check = {
     const sets = composeFileSets(model.compose);
     const env = cleanEnv({ DOCKER_CONFIG: process.env.DOCKER_CONFIG });
     const version = await runTool('docker', ['compose', 'version'], { env, timeoutMs: 20_000 });
-    if (version.code !== 0 || !parseComposeVersion(version.output))
+    if (version.exitCode !== 0 || !parseComposeVersion(version.output))
       return sets.map((s) => ({
         target: s.name,
         tool: TOOL,
@@ -91,7 +91,7 @@ export const composeCheck: Check = {
           timeoutMs: 60_000,
         });
         const output = describePaths(trimOutput(run.output), names);
-        if (run.code !== 0) return { target: set.name, tool: TOOL, status: 'fail', message: output };
+        if (run.exitCode !== 0) return { target: set.name, tool: TOOL, status: 'fail', message: output };
         // Warnings (an obsolete key, an unset variable) do not fail Compose; they are worth reading.
         return {
           target: set.name,

@@ -1,40 +1,10 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
-import type { CheckResult, TreeFiles } from '../../types.ts';
+import type { Row } from '../../exec.ts';
+import type { TreeFiles } from '../../types.ts';
 
-export type Row = Omit<CheckResult, 'durationMs'>;
-
-export interface ToolRun {
-  /** Exit code; null when the program could not start or was killed (timeout). */
-  code: number | null;
-  /** stdout and stderr interleaved, trimmed. */
-  output: string;
-  timedOut: boolean;
-}
-
-/** Runs a program without throwing; its own output is what the check reports. */
-export async function runTool(
-  file: string,
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
-): Promise<ToolRun> {
-  const result = await execa(file, args, {
-    reject: false,
-    all: true,
-    stdin: 'ignore',
-    cwd: options.cwd,
-    timeout: options.timeoutMs ?? 60_000,
-    ...(options.env ? { env: options.env, extendEnv: false } : {}),
-  });
-  const output = (result.all ?? '').toString().trim();
-  const failure = result.failed && result.exitCode === undefined ? (result.shortMessage ?? '') : '';
-  return {
-    code: result.exitCode ?? null,
-    output: [output, failure].filter(Boolean).join('\n'),
-    timedOut: Boolean(result.timedOut),
-  };
-}
+/** Platform checks call the shared runner `runTool` (it reads better beside their own `run` variables). */
+export { type Row, type RunResult, run as runTool } from '../../exec.ts';
 
 /** At most `max` lines of a tool's output, saying how many were left out. */
 export function trimOutput(text: string, max = 25): string {

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, Pair, parseDocument, Scalar, visit } from 'yaml';
-import type { ToolRun } from './exec.ts';
+import type { RunResult } from './exec.ts';
 
 // The Debian tools here are older than production (promtool 2.42 for Prometheus 3, amtool 0.25 for a newer
 // Alertmanager). When an old tool rejects something only because it is newer, the check takes it out of a
@@ -172,7 +172,7 @@ export function stripRules(text: string, rules: readonly Pick<RuleError, 'group'
 }
 
 export interface NewerSyntaxRun {
-  run: ToolRun;
+  run: RunResult;
   /** What was taken out of the copy because the local tool is older than production. */
   notes: string[];
 }
@@ -183,7 +183,7 @@ export interface NewerSyntaxRun {
  */
 export async function runAllowingNewer(
   file: string,
-  run: () => Promise<ToolRun>,
+  run: () => Promise<RunResult>,
   options: {
     tool: string;
     newerFields: ReadonlySet<string>;
@@ -195,7 +195,7 @@ export async function runAllowingNewer(
   const notes: string[] = [];
   for (let attempt = 0; ; attempt++) {
     const result = await run();
-    if (result.code === 0 || attempt >= 5) return { run: result, notes };
+    if (result.exitCode === 0 || attempt >= 5) return { run: result, notes };
     const text = await readFile(file, 'utf8');
     const fields = unknownFields(result.output);
     let stripped = text;

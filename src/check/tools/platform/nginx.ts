@@ -168,7 +168,9 @@ async function selfSigned(cert: string, key: string, prefix: string): Promise<st
     ],
     { cwd: prefix, timeoutMs: 20_000 },
   );
-  return run.code === 0 ? null : `openssl could not make a throwaway certificate:\n${trimOutput(run.output)}`;
+  return run.exitCode === 0
+    ? null
+    : `openssl could not make a throwaway certificate:\n${trimOutput(run.output)}`;
 }
 
 export const nginxCheck: Check = {
@@ -237,8 +239,8 @@ export const nginxCheck: Check = {
       cwd: prefix,
       timeoutMs: 30_000,
     });
-    const row: Row = { target, tool: TOOL, status: run.code === 0 ? 'pass' : 'fail' };
-    if (run.code !== 0) row.message = describePaths(nginxProblems(run.output), install.names);
+    const row: Row = { target, tool: TOOL, status: run.exitCode === 0 ? 'pass' : 'fail' };
+    if (run.exitCode !== 0) row.message = describePaths(nginxProblems(run.output), install.names);
     if (notes.length > 0) row.notes = notes;
     return [row];
   },

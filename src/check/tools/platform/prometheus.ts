@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { Check } from '../../types.ts';
 import { containerCopy, DUMMY_SECRET, serviceReading } from './container.ts';
-import { missingRow, type Row, runTool, type ToolRun, trimOutput, writeFiles } from './exec.ts';
+import { missingRow, type Row, type RunResult, runTool, trimOutput, writeFiles } from './exec.ts';
 import { type NewerSyntaxRun, PROMETHEUS_NEWER_FIELDS, runAllowingNewer } from './newer-syntax.ts';
 import { describePaths } from './relocate.ts';
 
@@ -46,12 +46,12 @@ export const prometheusCheck: Check = {
     const configPath = copy.copies.get(files.prometheus) ?? '';
     const rulesPath = copy.copies.get(files.alertRules) ?? '';
     const rulesDir = posix.dirname(rulesPath);
-    const show = (run: ToolRun) => describePaths(trimOutput(run.output), copy.names);
+    const show = (run: RunResult) => describePaths(trimOutput(run.output), copy.names);
     const row = (target: string, result: NewerSyntaxRun): Row => ({
       target,
       tool: TOOL,
-      status: result.run.code === 0 ? 'pass' : 'fail',
-      ...(result.run.code === 0 ? {} : { message: show(result.run) }),
+      status: result.run.exitCode === 0 ? 'pass' : 'fail',
+      ...(result.run.exitCode === 0 ? {} : { message: show(result.run) }),
       ...(result.notes.length > 0 ? { notes: result.notes } : {}),
     });
 
@@ -69,7 +69,7 @@ export const prometheusCheck: Check = {
       const path = copy.copies.get(test) ?? '';
       const run = await runTool('promtool', ['test', 'rules', path], { cwd: rulesDir });
       const result = row(test, { run, notes: [] });
-      if (run.code !== 0 && rules.notes.length > 0) {
+      if (run.exitCode !== 0 && rules.notes.length > 0) {
         // Tests of rules taken out of the copy cannot pass with this promtool.
         result.status = 'skip';
         result.notes = [`${tool} read the rules without some Prometheus 3 syntax (see ${files.alertRules})`];

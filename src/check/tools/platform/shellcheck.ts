@@ -47,7 +47,7 @@ export const shellcheckCheck: Check = {
     await writeFiles([...ctx.tree.files].map(([path, file]) => [under(root, path), file.content]));
     const run = await runTool('shellcheck', shellcheckArgs(scripts), { cwd: root, timeoutMs: 120_000 });
     const findings = findingsByScript(run.output, scripts);
-    const unexplained = run.code !== 0 && [...findings.values()].every((f) => f.length === 0);
+    const unexplained = run.exitCode !== 0 && [...findings.values()].every((f) => f.length === 0);
     return scripts.map((script): Row => {
       const lines = findings.get(script) ?? [];
       if (lines.length > 0)

@@ -2,66 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
-import type { CheckResult, TreeFiles } from '../../types.ts';
+import type { Row } from '../../exec.ts';
+import type { TreeFiles } from '../../types.ts';
 
-// Helpers shared by the service and host checks: running a program without throwing, placing copies of tree
-// files in a temporary folder, and turning the program's output into a message that names tree paths.
-
-export type Row = Omit<CheckResult, 'durationMs'>;
-
-export interface RunResult {
-  exitCode: number | undefined;
-  /** stdout and stderr interleaved, trimmed; the spawn error when the program could not start. */
-  output: string;
-  timedOut: boolean;
-}
-
-export interface RunOptions {
-  cwd?: string;
-  /** The child's whole environment (nothing inherited): see childEnv. */
-  env?: Record<string, string>;
-  input?: string;
-  timeoutMs?: number;
-}
-
-/** Runs a program to completion; never throws (a missing program or a timeout is a result too). */
-export async function run(
-  file: string,
-  args: readonly string[],
-  options: RunOptions = {},
-): Promise<RunResult> {
-  const result = await execa(file, args, {
-    reject: false,
-    all: true,
-    cwd: options.cwd,
-    env: options.env ?? childEnv(),
-    extendEnv: false,
-    input: options.input,
-    stdin: options.input === undefined ? 'ignore' : undefined,
-    timeout: options.timeoutMs ?? 30_000,
-  });
-  const all = typeof result.all === 'string' ? result.all.trim() : '';
-  return {
-    exitCode: result.exitCode,
-    output: all === '' && result.failed ? (result.shortMessage ?? '') : all,
-    timedOut: Boolean(result.timedOut),
-  };
-}
-
-/**
- * The environment for a child: this process's, without anything that could log in for it (PG*, REDISCLI_AUTH,
- * MYSQL_PWD) and with C messages, plus `extra`. Secrets go only into the child that needs them.
- */
-export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined) continue;
-    if (/^PG/.test(key) || key === 'REDISCLI_AUTH' || key === 'MYSQL_PWD' || /^LC_|^LANG/.test(key)) continue;
-    env[key] = value;
-  }
-  return { ...env, LC_ALL: 'C', ...extra };
-}
+// Helpers shared by the service and host checks: placing copies of tree files in a temporary folder and
+// turning the program's output into a message that names tree paths.
 
 /** A throwaway password: letters and digits only, so it needs no quoting anywhere. */
 export const throwawayPassword = () => randomBytes(18).toString('hex');

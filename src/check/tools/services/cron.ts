@@ -1,5 +1,5 @@
+import type { Row } from '../../exec.ts';
 import type { Check, CheckContext } from '../../types.ts';
-import type { Row } from './common.ts';
 
 // `cron`: every rendered cron file (in a `cron/` or `cron.d/` folder, or named *.cron) is read as an
 // /etc/cron.d file: `min hour day-of-month month day-of-week user command`, `@daily user command`,

@@ -1,7 +1,8 @@
 import { dirname } from 'node:path';
+import { type Row, run } from '../../exec.ts';
 import { hasProgram } from '../../runner.ts';
 import type { Check, CheckContext } from '../../types.ts';
-import { filesUnder, type Row, relabel, run, writeCopy } from './common.ts';
+import { filesUnder, relabel, writeCopy } from './common.ts';
 
 // `docker-daemon`: daemon.json must parse, and dockerd refuses to start on a key it does not know, so every
 // top-level key must be a daemon option. Where dockerd is installed and has --validate (Docker 23+), it judges

@@ -1,7 +1,8 @@
 import { cp, readdir } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
+import { type Row, run } from '../../exec.ts';
 import type { Check, CheckContext } from '../../types.ts';
-import { filesUnder, type Row, relabel, run, writeCopy } from './common.ts';
+import { filesUnder, relabel, writeCopy } from './common.ts';
 
 // `fail2ban`: `fail2ban-client -c <dir> -t` on a copy of this machine's /etc/fail2ban with the rendered files
 // dropped in where provisioning installs them. fail2ban 1.0.2 (Debian 12) refuses a jail whose logpath matches

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
+import { type Row, run } from '../../exec.ts';
 import type { Check, CheckContext } from '../../types.ts';
-import { filesUnder, type Row, relabel, run, writeCopy } from './common.ts';
+import { filesUnder, relabel, writeCopy } from './common.ts';
 
 // `logrotate`: `logrotate -d` (debug: reads the file, reports what it would do, changes nothing) on each
 // rendered logrotate file, with a state file in a temp folder. Paths inside the files stay as they are.

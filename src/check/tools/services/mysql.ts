@@ -1,5 +1,5 @@
+import type { Row } from '../../exec.ts';
 import type { Check, CheckContext } from '../../types.ts';
-import type { Row } from './common.ts';
 import { mysql84Options, mysqlRetired, type RetiredOption } from './mysql-options.ts';
 
 // `mysql-options`: production runs MySQL 8.4, and this machine has none (Debian ships MariaDB, which reads a

@@ -2,18 +2,9 @@ import { chmod, chown, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type KvLine, parseKv } from '../../../render/kv.ts';
+import { childEnv, type Row, run } from '../../exec.ts';
 import type { Check, CheckContext } from '../../types.ts';
-import {
-  childEnv,
-  freePort,
-  isRoot,
-  type Row,
-  relabel,
-  run,
-  tail,
-  throwawayPassword,
-  writeCopy,
-} from './common.ts';
+import { freePort, isRoot, relabel, tail, throwawayPassword, writeCopy } from './common.ts';
 
 // `postgres`: a throwaway cluster started with copies of the rendered postgresql.conf and pg_hba.conf. Proves
 // that PostgreSQL accepts every setting, that the mounted pg_hba.conf is the one in force, that a SCRAM

@@ -1,16 +1,7 @@
 import { execa } from 'execa';
+import { childEnv, type Row, run } from '../../exec.ts';
 import type { Check, CheckContext } from '../../types.ts';
-import {
-  childEnv,
-  freePort,
-  type Row,
-  relabel,
-  run,
-  splitLines,
-  tail,
-  throwawayPassword,
-  writeCopy,
-} from './common.ts';
+import { freePort, relabel, splitLines, tail, throwawayPassword, writeCopy } from './common.ts';
 
 // `redis`: redis-server started the way compose starts it in production (the rendered redis.conf, then extra
 // lines on stdin after `-`, where production feeds requirepass), on a private port and folder. Proves Redis

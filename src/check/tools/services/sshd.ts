@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
+import { type Row, run } from '../../exec.ts';
 import type { Check, CheckContext } from '../../types.ts';
-import { filesUnder, type Row, relabel, run, writeCopy } from './common.ts';
+import { filesUnder, relabel, writeCopy } from './common.ts';
 
 // `sshd`: the rendered files are drop-ins for /etc/ssh/sshd_config.d/. The check writes a main sshd_config like
 // Ubuntu 24.04's (an Include of the drop-in folder first, then the distribution's settings), generates a

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
+import { type Row, run } from '../../exec.ts';
 import type { Check, CheckContext } from '../../types.ts';
-import { filesUnder, type Row, relabel, run, writeCopy } from './common.ts';
+import { filesUnder, relabel, writeCopy } from './common.ts';
 
 // `sudoers`: `visudo -c -s -f <copy>` on each rendered sudoers drop-in. -s (strict) makes an alias that is used
 // but never defined an error, as it is a typo that silently grants nothing. The copy has the installed mode

@@ -1,7 +1,8 @@
 import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { Row } from '../../exec.ts';
 import type { Check, CheckContext } from '../../types.ts';
-import { filesUnder, type Row } from './common.ts';
+import { filesUnder } from './common.ts';
 
 // `sysctl`: every key of the rendered sysctl.d files must exist under /proc/sys of the running kernel;
 // `sysctl --system` skips an unknown key with an error and the setting is silently not applied. This machine's
