@@ -3,7 +3,6 @@ import {
   access,
   chmod,
   copyFile,
-  cp,
   mkdir,
   mkdtemp,
   readdir,
@@ -238,9 +237,9 @@ export function baseImageHash(
 }
 
 /** Where the reference image's application comes from. */
-export type ReferenceSource =
-  | { kind: 'app'; dir: string }
-  | { kind: 'placeholder'; dir: string; reason: string };
+export interface ReferenceSource {
+  dir: string;
+}
 
 const exists = (path: string) =>
   access(path, constants.F_OK).then(
@@ -250,15 +249,8 @@ const exists = (path: string) =>
 
 export async function referenceSource(root: string): Promise<ReferenceSource> {
   const dir = join(root, 'apps/reference');
-  if (!(await exists(join(dir, 'package.json')))) {
-    return {
-      kind: 'placeholder',
-      dir: join(root, 'images/reference/placeholder'),
-      reason: `${dir} does not exist`,
-    };
-  }
   const missing: string[] = [];
-  for (const name of ['package-lock.json', 'tsconfig.json', 'src']) {
+  for (const name of ['package.json', 'package-lock.json', 'tsconfig.json', 'src']) {
     if (!(await exists(join(dir, name)))) missing.push(name);
   }
   if (missing.length > 0) {
@@ -267,12 +259,11 @@ export async function referenceSource(root: string): Promise<ReferenceSource> {
         'and installs the production dependencies with npm ci from package-lock.json',
     );
   }
-  return { kind: 'app', dir };
+  return { dir };
 }
 
 /** Hash entries of the reference app's inputs: sources, tsconfig, package.json and lockfile (not dist, node_modules). */
 export async function referenceInputEntries(source: ReferenceSource): Promise<HashEntry[]> {
-  if (source.kind === 'placeholder') return readTreeEntries(source.dir, { prefix: 'app/' });
   const entries = await readTreeEntries(join(source.dir, 'src'), { prefix: 'app/src/' });
   for (const name of ['tsconfig.json', 'package.json', 'package-lock.json']) {
     entries.push({ name: `app/${name}`, content: await readFile(join(source.dir, name)) });
@@ -304,12 +295,8 @@ export async function imageInputEntries(
   return [
     ...entries,
     ...factEntries('node', { version: node.version, size: String(node.size) }),
-    ...factEntries('typescript', { version: source.kind === 'app' ? tsc : 'unused' }),
-    ...factEntries('source', { kind: source.kind }),
-    ...(await readTreeEntries(join(options.root, spec.context), {
-      prefix: 'image/',
-      skip: (p) => p === 'placeholder',
-    })),
+    ...factEntries('typescript', { version: tsc }),
+    ...(await readTreeEntries(join(options.root, spec.context), { prefix: 'image/' })),
     ...(await referenceInputEntries(source)),
   ];
 }
@@ -454,12 +441,6 @@ async function stageReference(
   }
   await copyFile(process.execPath, join(staging, 'node'));
   const source = await referenceSource(root);
-  if (source.kind === 'placeholder') {
-    onLine(`apps/reference is missing (${source.reason}): building the placeholder app`);
-    await cp(source.dir, staging, { recursive: true });
-    await mkdir(join(staging, 'node_modules'));
-    return staging;
-  }
   const dist = join(staging, 'dist');
   onLine(`compiling apps/reference into the build context`);
   await run('reference: tsc', referenceCompileArgv(root, dist), { cwd: root, onLine });

@@ -198,40 +198,33 @@ describe('content hashes', () => {
 
   it('the reference hash follows the app sources and lockfile, not dist or node_modules', async () => {
     const root = join(dir, 'ref');
-    await mkdir(join(root, 'images/reference/placeholder/dist'), { recursive: true });
+    await mkdir(join(root, 'images/reference'), { recursive: true });
     await writeFile(join(root, 'images/reference/Dockerfile'), 'FROM base\n');
-    await writeFile(join(root, 'images/reference/placeholder/package.json'), '{}\n');
-    await writeFile(join(root, 'images/reference/placeholder/dist/main.js'), 'placeholder\n');
     const ref = spec('reference');
     const node = { version: 'v20.0.0', size: 1 };
     const hash = async (n = node) =>
       hashEntries(await imageInputEntries(ref, { root, baseId: 'b', node: n }));
 
-    // Without apps/reference: the placeholder.
-    expect((await referenceSource(root)).kind).toBe('placeholder');
-    const placeholder = await hash();
-    await writeFile(join(root, 'images/reference/placeholder/dist/main.js'), 'placeholder 2\n');
-    expect(await hash()).not.toBe(placeholder);
+    // Without apps/reference: a clear error naming what is missing.
+    await expect(referenceSource(root)).rejects.toThrow(/apps\/reference: package.json, package-lock.json/);
 
     const app = join(root, 'apps/reference');
     await mkdir(join(app, 'src'), { recursive: true });
     await writeFile(join(app, 'package.json'), '{"type":"module"}\n');
-    await expect(referenceSource(root)).rejects.toThrow(/package-lock.json, tsconfig.json, src|package-lock/);
+    await expect(referenceSource(root)).rejects.toThrow(
+      /apps\/reference: package-lock.json, tsconfig.json missing;/,
+    );
     await writeFile(join(app, 'package-lock.json'), '{"lockfileVersion":3}\n');
     await writeFile(join(app, 'tsconfig.json'), '{}\n');
     await writeFile(join(app, 'src/main.ts'), 'console.log(1);\n');
-    expect((await referenceSource(root)).kind).toBe('app');
+    expect((await referenceSource(root)).dir).toBe(app);
     const real = await hash();
-    expect(real).not.toBe(placeholder);
 
     // Build output and installed modules are not inputs.
     await mkdir(join(app, 'dist'), { recursive: true });
     await mkdir(join(app, 'node_modules/x'), { recursive: true });
     await writeFile(join(app, 'dist/main.js'), 'compiled\n');
     await writeFile(join(app, 'node_modules/x/index.js'), 'x\n');
-    expect(await hash()).toBe(real);
-    // The placeholder no longer counts either.
-    await writeFile(join(root, 'images/reference/placeholder/dist/main.js'), 'placeholder 3\n');
     expect(await hash()).toBe(real);
 
     await writeFile(join(app, 'src/main.ts'), 'console.log(2);\n');
