@@ -4,7 +4,7 @@ import { allChecks } from '../check/catalog.ts';
 import { formatTable, summarize } from '../check/report.ts';
 import { runChecks } from '../check/runner.ts';
 import { readTree } from '../check/tree.ts';
-import { EXIT_FAILED } from '../lib/errors.ts';
+import { EXIT_FAILED, UsageError } from '../lib/errors.ts';
 import { loadModel } from './context.ts';
 
 export function registerCheck(program: Command): void {
@@ -34,7 +34,7 @@ export function registerCheck(program: Command): void {
         const checks = wanted ? allChecks.filter((c) => wanted.includes(c.name)) : allChecks;
         const unknown = wanted?.filter((w) => !allChecks.some((c) => c.name === w)) ?? [];
         if (unknown.length > 0)
-          throw new Error(`--only: unknown check(s) ${unknown.join(', ')} (see --list)`);
+          throw new UsageError(`--only: expected check names from --list, got unknown ${unknown.join(', ')}`);
         if (!options.json)
           console.log(`Checking ${options.dir}/ (${tree.files.size} files) with ${checks.length} checks...`);
         const results = await runChecks(checks, tree, model, {
