@@ -333,6 +333,22 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
   const probes = [`https://${core.domains.root}/`, `https://${core.domains.api}${core.apps.api.healthPath}`];
 
   const single = (target: string): TargetGroup[] => [{ targets: [target], labels: {} }];
+  /** A container on the monitoring network serving /metrics over plain HTTP. */
+  const containerJob = (name: string, address: { host: string; port: number }): ScrapeJob => ({
+    name,
+    groups: single(at(address)),
+    metricsPath: '/metrics',
+    scheme: 'http',
+    via: 'monitoring',
+  });
+  /** A host-level listener on the Docker host address, reached as host.docker.internal. */
+  const hostJob = (name: string, listener: CoreModel['hostListeners'][keyof CoreModel['hostListeners']]) => ({
+    name,
+    groups: single(`${dockerHostAlias}:${listener.port}`),
+    metricsPath: listener.path,
+    scheme: 'http' as const,
+    via: 'host' as const,
+  });
   const jobs: ScrapeJob[] = [
     {
       name: jobNames.prometheus,
@@ -341,55 +357,13 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
       scheme: 'http',
       via: 'monitoring',
     },
-    {
-      name: jobNames.alertmanager,
-      groups: single(at(addresses.alertmanager)),
-      metricsPath: '/metrics',
-      scheme: 'http',
-      via: 'monitoring',
-    },
-    {
-      name: jobNames.grafana,
-      groups: single(at(addresses.grafana)),
-      metricsPath: '/metrics',
-      scheme: 'http',
-      via: 'monitoring',
-    },
-    {
-      name: jobNames.loki,
-      groups: single(at(addresses.loki)),
-      metricsPath: '/metrics',
-      scheme: 'http',
-      via: 'monitoring',
-    },
-    {
-      name: jobNames.alloy,
-      groups: single(at(addresses.alloy)),
-      metricsPath: '/metrics',
-      scheme: 'http',
-      via: 'monitoring',
-    },
-    {
-      name: jobNames.node,
-      groups: single(`${dockerHostAlias}:${hostListeners.nodeExporter.port}`),
-      metricsPath: hostListeners.nodeExporter.path,
-      scheme: 'http',
-      via: 'host',
-    },
-    {
-      name: jobNames.cadvisor,
-      groups: single(at(addresses.cadvisor)),
-      metricsPath: '/metrics',
-      scheme: 'http',
-      via: 'monitoring',
-    },
-    {
-      name: jobNames.docker,
-      groups: single(`${dockerHostAlias}:${hostListeners.dockerd.port}`),
-      metricsPath: hostListeners.dockerd.path,
-      scheme: 'http',
-      via: 'host',
-    },
+    containerJob(jobNames.alertmanager, addresses.alertmanager),
+    containerJob(jobNames.grafana, addresses.grafana),
+    containerJob(jobNames.loki, addresses.loki),
+    containerJob(jobNames.alloy, addresses.alloy),
+    hostJob(jobNames.node, hostListeners.nodeExporter),
+    containerJob(jobNames.cadvisor, addresses.cadvisor),
+    hostJob(jobNames.docker, hostListeners.dockerd),
     // Both colours are listed: the inactive one may be stopped, so app rules look at the role, not a target.
     ...APP_ROLES.map(
       (role): ScrapeJob => ({
@@ -403,34 +377,10 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
         via: 'internal',
       }),
     ),
-    {
-      name: jobNames.postgres,
-      groups: single(at(addresses.postgresExporter)),
-      metricsPath: '/metrics',
-      scheme: 'http',
-      via: 'monitoring',
-    },
-    {
-      name: jobNames.redis,
-      groups: single(at(addresses.redisExporter)),
-      metricsPath: '/metrics',
-      scheme: 'http',
-      via: 'monitoring',
-    },
-    {
-      name: jobNames.mysql,
-      groups: single(at(addresses.mysqlExporter)),
-      metricsPath: '/metrics',
-      scheme: 'http',
-      via: 'monitoring',
-    },
-    {
-      name: jobNames.nginx,
-      groups: single(at(addresses.nginxExporter)),
-      metricsPath: '/metrics',
-      scheme: 'http',
-      via: 'monitoring',
-    },
+    containerJob(jobNames.postgres, addresses.postgresExporter),
+    containerJob(jobNames.redis, addresses.redisExporter),
+    containerJob(jobNames.mysql, addresses.mysqlExporter),
+    containerJob(jobNames.nginx, addresses.nginxExporter),
     {
       name: jobNames.blackbox,
       groups: [{ targets: probes, labels: {} }],
