@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { parseIni as readIni } from '../../src/check/rules/policy.ts';
+import { metricsOf } from '../../src/check/rules/promql.ts';
 import { validateConfig } from '../../src/config/validate.ts';
 import { buildCore } from '../../src/model/core.ts';
 import {
@@ -14,7 +16,7 @@ import type { RenderedFile } from '../../src/render/file.ts';
 import { renderAlertmanager } from '../../src/render/monitoring/alertmanager.ts';
 import { attr, block, object, printAlloy, ref, renderAlloy } from '../../src/render/monitoring/alloy.ts';
 import { overviewQueries } from '../../src/render/monitoring/dashboard.ts';
-import { ini, renderGrafana } from '../../src/render/monitoring/grafana.ts';
+import { ini, overviewInput, renderGrafana } from '../../src/render/monitoring/grafana.ts';
 import { renderLoki } from '../../src/render/monitoring/loki.ts';
 import { renderPrometheus } from '../../src/render/monitoring/prometheus.ts';
 
@@ -57,65 +59,17 @@ function allKeys(value: unknown, out = new Set<string>()): Set<string> {
   return out;
 }
 
-// ---- A tiny PromQL reader: the metric names an expression selects. ----
-const PROMQL_KEYWORDS = new Set([
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'and',
-  'or',
-  'unless',
-  'offset',
-]);
-function metricsOf(expr: string): string[] {
-  const s = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
-  const found = new Set<string>();
-  for (const m of s.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)) {
-    const before = s[m.index - 1] ?? ' ';
-    if (/[0-9.]/.test(before)) continue; // exponent of a number
-    if (
-      s
-        .slice(m.index + m[0].length)
-        .trimStart()
-        .startsWith('(')
-    )
-      continue; // function or aggregation
-    if (PROMQL_KEYWORDS.has(m[0])) continue;
-    found.add(m[0]);
-  }
-  return [...found].sort();
-}
 const jobMatchers = (expr: string) =>
   [...expr.matchAll(/\bjob(=~|!~|=)"([^"]*)"/g)].flatMap((m) => (m[2] as string).split('|'));
 
-// ---- A tiny INI reader (go-ini subset). ----
-function parseIni(text: string): Record<string, Record<string, string>> {
-  const out: Record<string, Record<string, string>> = {};
-  let section = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    const head = /^\[([^\]]+)\]$/.exec(line);
-    if (head) {
-      section = head[1] as string;
-      out[section] ??= {};
-      continue;
-    }
-    const kv = /^([^=]+?)\s*=\s*(.*)$/.exec(line);
-    if (!kv) throw new Error(`ini: cannot read ${JSON.stringify(line)}`);
-    out[section] ??= {};
-    (out[section] as Record<string, string>)[kv[1] as string] = kv[2] as string;
-  }
-  return out;
-}
+/** grafana.ini as plain records, read by the policy rules' INI reader. */
+const parseIni = (text: string): Record<string, Record<string, string>> =>
+  Object.fromEntries(
+    [...readIni(text)].map(([section, keys]) => [
+      section,
+      Object.fromEntries([...keys].map(([k, v]) => [k, v.value])),
+    ]),
+  );
 
 // ---- A tiny Alloy checker: balanced delimiters, every reference points at a defined component. ----
 function checkAlloy(text: string): { components: string[]; references: string[] } {
@@ -330,18 +284,7 @@ describe('monitoring model', () => {
         expect(m.metricJobs[metric], `${rule.alert}: ${metric}`).toBeDefined();
       for (const job of jobMatchers(rule.expr)) expect(jobs.has(job), `${rule.alert}: job ${job}`).toBe(true);
     }
-    const queries = overviewQueries({
-      uid: m.grafana.dashboard.uid,
-      title: m.grafana.dashboard.title,
-      prometheusUid: m.grafana.datasources.prometheus.uid,
-      lokiUid: m.grafana.datasources.loki.uid,
-      apiJob: m.jobNames.api,
-      nodeJob: m.jobNames.node,
-      cadvisorJob: m.jobNames.cadvisor,
-      postgresJob: m.jobNames.postgres,
-      redisJob: m.jobNames.redis,
-      containerPrefix: m.containerPrefix,
-    });
+    const queries = overviewQueries(overviewInput(model));
     for (const expr of Object.values(queries)) {
       for (const metric of metricsOf(expr))
         expect(m.metricJobs[metric], `dashboard: ${metric}`).toBeDefined();

@@ -316,7 +316,10 @@ const pgHbaNoTrust: Rule = {
   },
 };
 
-/** Mozilla intermediate configuration (https://ssl-config.mozilla.org/, guidelines 5.7): TLS 1.2 suites. */
+/**
+ * Mozilla intermediate configuration (https://ssl-config.mozilla.org/, guidelines 5.7): TLS 1.2 suites. Kept
+ * here on purpose rather than imported from the edge model: the policy judges what the renderer wrote.
+ */
 export const MOZILLA_INTERMEDIATE = new Set([
   'ECDHE-ECDSA-AES128-GCM-SHA256',
   'ECDHE-RSA-AES128-GCM-SHA256',

@@ -1,7 +1,7 @@
 import type { CoreModel } from '../../model/core.ts';
 import type { MonitoringModel } from '../../model/monitoring.ts';
 import { jsonFile, type RenderedFile, textFile } from '../file.ts';
-import { overviewDashboard } from './dashboard.ts';
+import { type OverviewDashboardInput, overviewDashboard } from './dashboard.ts';
 import { yaml } from './prometheus.ts';
 
 type Input = CoreModel & { monitoring: MonitoringModel };
@@ -147,9 +147,10 @@ export function grafanaDashboardProviders(model: Input): Record<string, unknown>
   };
 }
 
-export function grafanaOverview(model: Input): object {
+/** What the overview dashboard is built from: the model's job names, datasource uids and container prefix. */
+export function overviewInput(model: Input): OverviewDashboardInput {
   const m = model.monitoring;
-  return overviewDashboard({
+  return {
     uid: m.grafana.dashboard.uid,
     title: m.grafana.dashboard.title,
     prometheusUid: m.grafana.datasources.prometheus.uid,
@@ -160,8 +161,10 @@ export function grafanaOverview(model: Input): object {
     postgresJob: m.jobNames.postgres,
     redisJob: m.jobNames.redis,
     containerPrefix: m.containerPrefix,
-  });
+  };
 }
+
+export const grafanaOverview = (model: Input): object => overviewDashboard(overviewInput(model));
 
 export function renderGrafana(model: Input): RenderedFile[] {
   const f = model.monitoring.files;
