@@ -1,5 +1,4 @@
-/** Exit codes of the CLI: 0 ok, 1 a check or operation failed, 2 bad input. */
-export const EXIT_OK = 0;
+/** Exit codes of the CLI: 0 ok (the default), 1 a check or operation failed, 2 bad input. */
 export const EXIT_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
 

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import type { Row } from '../../exec.ts';
 import type { TreeFiles } from '../../types.ts';
 
 // Helpers shared by the service and host checks: placing copies of tree files in a temporary folder and
@@ -34,9 +33,6 @@ export function filesUnder(
   return [...tree.files.keys()].filter((p) => p.startsWith(`${folder}/`) && filter(p)).sort();
 }
 
-/** The content of a tree file, or undefined. */
-export const treeText = (tree: TreeFiles, path: string) => tree.files.get(path)?.content;
-
 /** Writes `content` to `dir/name` (creating folders) with `mode`; returns the absolute path. */
 export async function writeCopy(dir: string, name: string, content: string, mode = 0o644): Promise<string> {
   const path = join(dir, name);
@@ -62,25 +58,6 @@ export const splitLines = (text: string) => text.split('\n');
 export function tail(text: string, count: number): string {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   return lines.slice(-count).join('\n');
-}
-
-/** A row for a program that ran and rejected the file, or passed it; `output` is already relabelled. */
-export function verdictRow(
-  target: string,
-  tool: string,
-  ok: boolean,
-  output: string,
-  notes: string[] = [],
-): Row {
-  return ok
-    ? { target, tool, status: 'pass', ...(notes.length > 0 ? { notes } : {}) }
-    : {
-        target,
-        tool,
-        status: 'fail',
-        message: output.trim() === '' ? `${tool} rejected the file (no output)` : output.trim(),
-        ...(notes.length > 0 ? { notes } : {}),
-      };
 }
 
 /** Whether this process runs as root (servers that refuse root then run as their own user). */
