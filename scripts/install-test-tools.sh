@@ -50,5 +50,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# sshd -t wants its privilege separation directory, which only the ssh service creates (and /run is
+# emptied at boot): where no service manager runs, make it here.
+if [ ! -d /run/sshd ] && [ "$(id -u)" -eq 0 ]; then
+  mkdir -m 0755 /run/sshd
+fi
+
 "$SCRIPT_DIR/install-compose-plugin.sh"
 echo "install-test-tools: every tool is installed."

@@ -1,8 +1,9 @@
 import { chmod, chown, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { parseEnvFile } from '../lib/env-file.ts';
 import type { Model } from '../model/index.ts';
 import { SECRETS } from '../model/secrets.ts';
-import { parseEnvFile, planEnvFile, planSecretFiles } from './secrets.ts';
+import { planEnvFile, planSecretFiles } from './secrets.ts';
 
 export interface InitSecretsReport {
   envFile: string;
@@ -39,7 +40,7 @@ export async function initSecrets(
   envFile: string,
   secretsDir: string,
 ): Promise<InitSecretsReport> {
-  const plan = planEnvFile(await readIfExists(envFile), SECRETS);
+  const plan = planEnvFile(await readIfExists(envFile), SECRETS, undefined, envFile);
   if (plan.created.length > 0) {
     await mkdir(dirname(envFile), { recursive: true });
     await writeAtomically(envFile, plan.content, 0o600);
@@ -50,7 +51,7 @@ export async function initSecrets(
   const asRoot = process.getuid?.() === 0;
   await mkdir(secretsDir, { recursive: true, mode: 0o700 });
   await chmod(secretsDir, 0o700);
-  const env = parseEnvFile(plan.content);
+  const env = parseEnvFile(plan.content, envFile);
   const empty: string[] = [];
   for (const file of planSecretFiles(env, model.secretFiles)) {
     const target = join(secretsDir, file.name);

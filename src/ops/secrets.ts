@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { parseEnvFile } from '../lib/env-file.ts';
 import type { Secret, SecretSource } from '../model/secrets.ts';
 
 export interface EnvFilePlan {
@@ -7,16 +8,6 @@ export interface EnvFilePlan {
   created: string[];
   /** Names the operator must fill in (provided secrets still empty). */
   needValue: string[];
-}
-
-/** Parses KEY=VALUE lines (comments and blanks ignored); the last assignment wins, as in Compose. */
-export function parseEnvFile(text: string): Map<string, string> {
-  const values = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(line);
-    if (match) values.set(match[1] as string, (match[2] as string).trim().replace(/^(['"])(.*)\1$/, '$2'));
-  }
-  return values;
 }
 
 export function generateSecret(
@@ -35,14 +26,16 @@ export function generateSecret(
 
 /**
  * Plans the env file: every secret that has no line yet gets one, random where it can be generated,
- * empty where only the operator knows the value. Existing values are never changed.
+ * empty where only the operator knows the value. Existing values are never changed; a file that does not
+ * parse strictly is refused (EnvFileError) before anything is planned.
  */
 export function planEnvFile(
   existing: string,
   secrets: readonly Secret[],
   random?: (bytes: number) => Buffer,
+  file = '.env',
 ): EnvFilePlan {
-  const values = parseEnvFile(existing);
+  const values = parseEnvFile(existing, file);
   const created: string[] = [];
   const lines: string[] = [];
   for (const secret of secrets) {

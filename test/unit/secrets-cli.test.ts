@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEnvFile } from '../../src/ops/secrets.ts';
+import { parseEnvFile } from '../../src/lib/env-file.ts';
 
 const run = promisify(execFile);
 const academy = join(import.meta.dirname, '../../bin/academy');
@@ -34,7 +34,12 @@ describe('academy secrets init (CLI)', () => {
     );
     expect((await stat(join(secretsDir, 'grafana_admin_password'))).mode & 0o777).toBe(0o400);
 
-    await writeFile(envFile, `${await readFile(envFile, 'utf8')}SENDGRID_API_KEY=SG.operator\n`);
+    // The operator fills in the empty line secrets init left for a provided secret.
+    const filled = (await readFile(envFile, 'utf8')).replace(
+      /^SENDGRID_API_KEY=$/m,
+      'SENDGRID_API_KEY=SG.operator',
+    );
+    await writeFile(envFile, filled);
     const second = await run(academy, args);
     expect(second.stdout).toContain('nothing changed');
     const after = parseEnvFile(await readFile(envFile, 'utf8'));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseEnvFile } from '../../src/lib/env-file.ts';
 import { SECRETS } from '../../src/model/secrets.ts';
-import { parseEnvFile, planEnvFile } from '../../src/ops/secrets.ts';
+import { planEnvFile } from '../../src/ops/secrets.ts';
 
 describe('secrets init plan', () => {
   it('creates every secret, random and URL-safe where it can, empty where the operator must provide it', () => {
