@@ -1,4 +1,5 @@
 import type { NetworkKey, Resources } from './core.ts';
+import type { SecretFile } from './secret-files.ts';
 
 /** A file or directory a container mounts. */
 export type Mount =
@@ -34,6 +35,8 @@ export interface ServiceSpec {
   hostNetwork?: boolean;
   hostPid?: boolean;
   mounts?: Mount[];
+  /** Secret files, mounted read-only at their containerPath; never in the environment. */
+  secrets?: SecretFile[];
   /** `null` with a reason when the image offers no way to check itself. */
   healthcheck: Healthcheck | { none: string };
   resources?: Resources;

@@ -4,13 +4,9 @@ import { buildCore, type CoreModel } from './core.ts';
 import { buildDataModel, type DataModel } from './data.ts';
 import { buildEdgeModel, type EdgeModel } from './edge.ts';
 import { buildHostModel, type HostModel } from './host.ts';
-import {
-  buildMonitoringModel,
-  type MonitoringModel,
-  monitoringComposeServices,
-  type SecretFile,
-} from './monitoring.ts';
+import { buildMonitoringModel, type MonitoringModel, monitoringComposeServices } from './monitoring.ts';
 import { buildObjectStoreModel, type ObjectStoreModel } from './object-store.ts';
+import { type SecretFile, uniqueSecretFiles } from './secret-files.ts';
 import { buildStacks } from './stacks.ts';
 
 /** The whole platform derived from the site configuration; renderers read only this. */
@@ -31,9 +27,7 @@ export function buildModel(config: SiteConfig): Model {
   const objectStore = buildObjectStoreModel(core);
   const monitoring = buildMonitoringModel(core);
   const compose = buildStacks(core, data, objectStore, monitoringComposeServices(core, monitoring));
-  const secretFiles = [
-    ...new Map(monitoring.services.flatMap((s) => s.secrets).map((f) => [f.name, f])).values(),
-  ];
+  const secretFiles = uniqueSecretFiles(compose.flatMap((p) => p.services));
   const host = buildHostModel(core);
   const edge = buildEdgeModel(core);
   return { ...core, data, objectStore, monitoring, host, edge, compose, secretFiles };

@@ -2,6 +2,7 @@ import { appAlias } from './apps.ts';
 import type { Mount, ServiceSpec } from './compose.ts';
 import { APP_ROLES, type AppRole, type CoreModel, type NetworkKey, type ResourceKey } from './core.ts';
 import { requiredVar } from './env-vars.ts';
+import { type SecretFile, secretFile } from './secret-files.ts';
 
 // The monitoring stack derived from the core: scrape jobs, alert rules (with the metrics each one reads
 // and the job that produces them), the containers of the monitoring project with their ports, commands,
@@ -56,18 +57,6 @@ export interface Healthcheck {
   timeout: string;
   retries: number;
   startPeriod: string;
-}
-
-/** A secret file: created from an env-file variable (src/model/secrets.ts), mode 0400, owned by `uid`. */
-export interface SecretFile {
-  /** Compose secret name; the container reads it at /run/secrets/<name>. */
-  name: string;
-  /** Env-file variable whose value the file holds. */
-  env: string;
-  hostPath: string;
-  containerPath: string;
-  /** The container's user, which must be able to read the file. */
-  uid: number;
 }
 
 export interface MonitoringService {
@@ -303,16 +292,8 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
     admin: 'admin',
   } as const;
 
-  const secret = (service: string, file: string, env: string, uid: number): SecretFile => {
-    const name = `${service}_${file}`.replace(/-/g, '_');
-    return {
-      name,
-      env,
-      hostPath: `${core.paths.secretsDir}/${name}`,
-      containerPath: `/run/secrets/${name}`,
-      uid,
-    };
-  };
+  const secret = (service: string, file: string, env: string, uid: number) =>
+    secretFile(core, service, file, env, uid);
   const objectStoreToken = secret(
     'prometheus',
     'object-store-metrics-token',
@@ -860,16 +841,13 @@ export function buildMonitoringModel(core: CoreModel): MonitoringModel {
 /** Upper-case variable name: `node-exporter` -> `NODE_EXPORTER`. */
 const envName = (service: string) => service.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 
-/**
- * The monitoring services in the compose model's shape (src/model/compose.ts), for buildStacks. Secret
- * files are read-only bind mounts of `<secretsDir>/<name>` at `/run/secrets/<name>`.
- */
 /** The resources entry of the site configuration that sizes each monitoring container. */
 const resourceKey = (service: string): ResourceKey =>
   (['prometheus', 'alertmanager', 'grafana', 'loki', 'alloy', 'cadvisor'] as const).find(
     (k) => k === service,
   ) ?? 'exporter';
 
+/** The monitoring services in the compose model's shape (src/model/compose.ts), for buildStacks. */
 export function monitoringComposeServices(
   core: CoreModel,
   m: MonitoringModel,
@@ -890,12 +868,6 @@ export function monitoringComposeServices(
         target: h.target,
         readOnly: h.readOnly,
       })),
-      ...s.secrets.map((x) => ({
-        kind: 'host' as const,
-        source: x.hostPath,
-        target: x.containerPath,
-        readOnly: true,
-      })),
       ...s.volumes.map((v) => ({ kind: 'volume' as const, name: v.name, target: v.target })),
     ];
     const spec: ServiceSpec = {
@@ -906,6 +878,7 @@ export function monitoringComposeServices(
       mounts,
       resources: core.resources[resourceKey(s.service)],
     };
+    if (s.secrets.length > 0) spec.secrets = [...s.secrets];
     if (s.command.length > 0) spec.command = [...s.command];
     if (Object.keys(environment).length > 0) spec.environment = environment;
     if (s.publish) spec.ports = [{ host: s.publish.hostPort, container: s.publish.containerPort }];

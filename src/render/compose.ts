@@ -46,7 +46,16 @@ function serviceEntry(file: string, s: ServiceSpec): Record<string, unknown> {
   }
   if (s.hostPid) entry.pid = 'host';
   if (s.extraHosts?.length) entry.extra_hosts = s.extraHosts;
-  if (s.mounts?.length) entry.volumes = s.mounts.map((m) => mountEntry(file, m));
+  const mounts: Mount[] = [
+    ...(s.mounts ?? []),
+    ...(s.secrets ?? []).map((x) => ({
+      kind: 'host' as const,
+      source: x.hostPath,
+      target: x.containerPath,
+      readOnly: true,
+    })),
+  ];
+  if (mounts.length) entry.volumes = mounts.map((m) => mountEntry(file, m));
   if (s.devices?.length) entry.devices = s.devices;
   if (s.tmpfs?.length) entry.tmpfs = s.tmpfs;
   if (s.readOnlyRootFs) entry.read_only = true;

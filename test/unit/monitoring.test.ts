@@ -4,6 +4,7 @@ import { parseIni as readIni } from '../../src/check/rules/policy.ts';
 import { metricsOf } from '../../src/check/rules/promql.ts';
 import { validateConfig } from '../../src/config/validate.ts';
 import { buildCore } from '../../src/model/core.ts';
+import { buildModel } from '../../src/model/index.ts';
 import {
   buildMonitoringModel,
   imageVersion,
@@ -13,6 +14,7 @@ import {
 } from '../../src/model/monitoring.ts';
 import { buildObjectStoreModel } from '../../src/model/object-store.ts';
 import type { RenderedFile } from '../../src/render/file.ts';
+import { renderTree } from '../../src/render/index.ts';
 import { renderAlertmanager } from '../../src/render/monitoring/alertmanager.ts';
 import { attr, block, object, printAlloy, ref, renderAlloy } from '../../src/render/monitoring/alloy.ts';
 import { overviewQueries } from '../../src/render/monitoring/dashboard.ts';
@@ -307,12 +309,18 @@ describe('compose services (monitoringComposeServices)', () => {
   it('converts every service, with env-file passwords as required variables and secrets as read-only mounts', () => {
     expect(services.map((s) => s.name)).toEqual(m.services.map((s) => s.service));
     expect(spec('postgres-exporter')?.environment?.DATA_SOURCE_PASS).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
-    expect(spec('alertmanager')?.mounts).toContainEqual({
-      kind: 'host',
-      source: `${model.paths.secretsDir}/alertmanager_smtp_password`,
-      target: '/run/secrets/alertmanager_smtp_password',
-      readOnly: true,
-    });
+    expect(spec('alertmanager')?.secrets).toContainEqual(
+      expect.objectContaining({
+        hostPath: `${model.paths.secretsDir}/alertmanager_smtp_password`,
+        containerPath: '/run/secrets/alertmanager_smtp_password',
+      }),
+    );
+    const rendered = renderTree(buildModel(validateConfig({}))).find(
+      (f) => f.path === 'docker/compose.monitoring.yml',
+    );
+    expect(parse(rendered?.content ?? '').services.alertmanager.volumes).toContain(
+      `${model.paths.secretsDir}/alertmanager_smtp_password:/run/secrets/alertmanager_smtp_password:ro`,
+    );
     expect(spec('prometheus')?.ports).toEqual([{ host: 9090, container: 9090 }]);
     expect(spec('loki')?.ports).toBeUndefined();
     expect(spec('node-exporter')).toMatchObject({ hostNetwork: true, hostPid: true });
